@@ -1,0 +1,62 @@
+/**
+ * The HTTP API surface: one API Gateway v2 route per Lambda handler in `functions/`.
+ *
+ * This table is the single source for the infrastructure (`infra/api.ts` wires one route per
+ * entry), the local stack (which serves the same handlers) and the OpenAPI document. It has no
+ * imports so that SST's config bundler and the Lambda bundles can both read it.
+ */
+export interface RouteDef {
+  /** Stable resource-friendly name, also the handler's file name under `functions/http/`. */
+  readonly name: string;
+  readonly method: "GET" | "POST" | "DELETE";
+  /** API Gateway v2 path with `{param}` placeholders. */
+  readonly path: string;
+  /** Handler reference as SST expects it: file path without extension, then the export. */
+  readonly handler: string;
+}
+
+const route = (name: string, method: RouteDef["method"], path: string): RouteDef => ({
+  name,
+  method,
+  path,
+  handler: `functions/http/${name}.handler`,
+});
+
+export const ROUTES: readonly RouteDef[] = [
+  // Producers
+  route("enqueue", "POST", "/v1/jobs"),
+  route("enqueueBatch", "POST", "/v1/jobs/batch"),
+  route("getJob", "GET", "/v1/jobs/{id}"),
+  route("cancelJob", "POST", "/v1/jobs/{id}/cancel"),
+  // Workers
+  route("claim", "POST", "/v1/claim"),
+  route("heartbeat", "POST", "/v1/jobs/{id}/heartbeat"),
+  route("ack", "POST", "/v1/jobs/{id}/ack"),
+  route("fail", "POST", "/v1/jobs/{id}/fail"),
+  route("release", "POST", "/v1/jobs/{id}/release"),
+  route("askQuestion", "POST", "/v1/jobs/{id}/requests"),
+  route("getAnswer", "GET", "/v1/requests/{requestId}/response"),
+  // Controllers
+  route("listRequests", "GET", "/v1/requests"),
+  route("answerRequest", "POST", "/v1/requests/{requestId}/response"),
+  // Dead-letter triage
+  route("dlqList", "GET", "/v1/dlq"),
+  route("dlqShow", "GET", "/v1/dlq/{id}"),
+  route("dlqReplay", "POST", "/v1/dlq/replay"),
+  route("dlqPurgeOne", "DELETE", "/v1/dlq/{id}"),
+  route("dlqPurgeAll", "DELETE", "/v1/dlq"),
+  // Observability
+  route("stats", "GET", "/v1/stats"),
+  // Administration
+  route("keysCreate", "POST", "/v1/keys"),
+  route("keysList", "GET", "/v1/keys"),
+  route("keysRevoke", "DELETE", "/v1/keys/{id}"),
+  route("auditList", "GET", "/v1/audit"),
+  route("openapi", "GET", "/v1/openapi.json"),
+];
+
+/** Scheduled functions (EventBridge, every minute). */
+export const CRONS = [
+  { name: "reclaim", handler: "functions/cron/reclaim.handler", schedule: "rate(1 minute)" },
+  { name: "metrics", handler: "functions/cron/metrics.handler", schedule: "rate(1 minute)" },
+] as const;

@@ -1,0 +1,30 @@
+/**
+ * Shared Lambda settings, so every API route and cron runs on the same runtime and sees the same
+ * key prefix and metrics namespace as the workers.
+ */
+import { settingsFor } from "./settings";
+
+const settings = settingsFor($app.stage);
+
+/** Non-secret configuration; secrets arrive through `link`. */
+export const lambdaEnvironment = {
+  WORKSTREAM_KEY_PREFIX: settings.keyPrefix,
+  WORKSTREAM_METRICS_NAMESPACE: settings.metricsNamespace,
+};
+
+export function lambdaFunction(
+  handler: string,
+  opts: { link: unknown[]; timeout: `${number} seconds`; permissions?: sst.aws.FunctionArgs["permissions"] },
+): sst.aws.FunctionArgs {
+  return {
+    handler,
+    // Lambda runs Node 22 (the worker image's major); arm64 is the cheaper Lambda architecture.
+    runtime: "nodejs22.x",
+    architecture: "arm64",
+    memory: settings.lambda.memory,
+    timeout: opts.timeout,
+    link: opts.link,
+    environment: lambdaEnvironment,
+    permissions: opts.permissions,
+  };
+}

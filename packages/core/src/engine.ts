@@ -1,0 +1,418 @@
+/**
+ * The queue engine: every operation is one Lua script run through the narrow Redis port, so the
+ * same code runs over Upstash's REST API (Lambda) and TCP (workers). Expected outcomes are values
+ * (`claim` returns `{status: "empty"}`); misuse is a typed error with a stable code.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { EngineSettings, type EngineSettingsInput } from "./config.ts";
+import { EnqueueRequest, type EnqueueRequestInput } from "./enqueue-request.ts";
+import {
+  JobNotFoundError,
+  LeaseLostError,
+  NotCancellableError,
+  PayloadTooLargeError,
+  ValidationError,
+} from "./errors.ts";
+import { JobStatus, parseJobHash, type Job } from "./job.ts";
+import { keySpace, PERMISSION_LEVELS, type KeySpace } from "./keys.ts";
+import { Id, type PermissionLevel, Priority } from "./messages.ts";
+import { QueueRegistry, queueForPriority } from "./queues.ts";
+import { encodeRetryPolicy } from "./retry.ts";
+import { runScript } from "./scripts.ts";
+import type { ScriptName } from "./lua/scripts.generated.ts";
+import type { RedisPort } from "./transports/port.ts";
+
+export interface EngineOptions {
+  redis: RedisPort;
+  settings?: EngineSettingsInput;
+  /** Clock in ms; injected by tests. */
+  now?: () => number;
+  /** Uniform random in [0, 1); injected by tests to pin retry jitter. */
+  random?: () => number;
+}
+
+export interface EnqueueResult {
+  id: string;
+  queue: string;
+  status: JobStatus;
+  /** False when a job with this id already existed (idempotent enqueue): nothing was changed. */
+  created: boolean;
+}
+
+export interface ClaimOptions {
+  /** Who holds the lease: the stream consumer and the job's `worker`. */
+  workerId: string;
+  /** Queues to take work from; always drained in strict priority order. Default: all. */
+  queues?: readonly string[];
+  /** Permission levels this claimer may take. Default: autonomous only. */
+  permissionLevels?: readonly PermissionLevel[];
+  /** Lease length; default the job's timeout. Shorter leases plus heartbeats recover faster from dead workers. */
+  leaseMs?: number;
+}
+
+export interface ClaimedJob {
+  id: string;
+  queue: string;
+  type: string;
+  priority: Priority;
+  permissionLevel: PermissionLevel;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  createdAt: string;
+  /** The previous attempt's error, when this is a retry. */
+  lastError: unknown;
+}
+
+export interface Lease {
+  /** Fencing token: grows with every delivery of the job; heartbeat/ack/fail/release must present it. */
+  token: number;
+  expiresAt: number;
+}
+
+export type ClaimResult =
+  | { status: "claimed"; job: ClaimedJob; lease: Lease }
+  | { status: "empty"; /** When the next timer (lease deadline or delayed job) is due, if any. */ nextTimerAt: number | null };
+
+export interface FailOptions {
+  error: { name?: string; message: string; stack?: string | null };
+  /** False sends the job straight to the dead-letter queue. Default true. */
+  retryable?: boolean;
+  /** Retry after this delay instead of the job's policy (e.g. a rate limit's Retry-After). */
+  retryAfterMs?: number;
+}
+
+export type FailOutcome = "pending" | "retrying" | "dead_lettered";
+
+export interface QueueStats {
+  queue: string;
+  pending: number;
+  started: number;
+  scheduled: number;
+  finished: number;
+  failed: number;
+  /** Jobs waiting on dependencies. Workstream has no dependencies yet, so this is always 0. */
+  deferred: number;
+  dlq: number;
+  oldestPendingAgeMs: number | null;
+  totals: Record<string, number>;
+}
+
+export interface TickResult {
+  reclaimed: number;
+  promoted: number;
+  expired: number;
+  trimmed: number;
+}
+
+const LEVEL_CLAIM_ORDER: readonly PermissionLevel[] = ["human_required", "supervised", "autonomous"];
+
+const LeaseReply = z.union([
+  z.object({ ok: z.literal(true) }).passthrough(),
+  z.object({ ok: z.literal(false), code: z.enum(["lease_lost", "job_not_found", "not_cancellable"]), status: z.string().optional() }),
+]);
+
+const parseJson = <T>(schema: z.ZodType<T>, raw: string): T => schema.parse(JSON.parse(raw));
+
+export class Engine {
+  readonly settings: EngineSettings;
+  readonly queues: QueueRegistry;
+  readonly keys: KeySpace;
+  private readonly redis: RedisPort;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(opts: EngineOptions) {
+    this.settings = EngineSettings.parse(opts.settings ?? {});
+    this.queues = new QueueRegistry(this.settings.queues);
+    this.keys = keySpace(this.settings.keyPrefix);
+    this.redis = opts.redis;
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  private run(name: ScriptName, args: ReadonlyArray<string | number>, keys: readonly string[] = []): Promise<string> {
+    return runScript(this.redis, name, keys, [this.keys.prefix, this.now(), ...args]);
+  }
+
+  private jitter(): number {
+    return this.random() * 2 - 1;
+  }
+
+  /** Validates a request and resolves it against its queue into the spec the enqueue script stores. */
+  private toSpec(input: EnqueueRequestInput, now: number) {
+    const parsed = EnqueueRequest.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ValidationError(`${issue.path.join(".") || "request"}: ${issue.message}`, { path: issue.path, issues: parsed.error.issues });
+    }
+    const r = parsed.data;
+    const queue = this.queues.get(r.queue ?? queueForPriority(r.priority));
+    const payload = JSON.stringify(r.payload);
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
+    const cap = (ms: number) => Math.min(ms, this.settings.maxJobTtlMs);
+    const runAt = r.runAt ? Date.parse(r.runAt) : r.delayMs ? now + r.delayMs : 0;
+    return {
+      id: r.id ?? randomUUID(),
+      queue: queue.name,
+      level: r.permissionLevel,
+      priority: r.priority,
+      type: r.type,
+      payload,
+      max_attempts: (r.maxRetries ?? queue.maxRetries) + 1,
+      timeout_ms: r.timeoutSeconds !== undefined ? r.timeoutSeconds * 1000 : queue.timeoutMs,
+      ttl_ms: r.ttlSeconds !== undefined ? r.ttlSeconds * 1000 : queue.ttlMs,
+      retry: encodeRetryPolicy(r.retry ?? queue.retry),
+      result_ttl_ms: cap(queue.resultTtlMs),
+      failure_ttl_ms: cap(queue.failureTtlMs),
+      dlq_ttl_ms: this.settings.dlqRetentionMs,
+      run_at: runAt,
+      callback_url: r.callbackUrl ?? "",
+      created_at: r.createdAt ?? new Date(now).toISOString(),
+    };
+  }
+
+  /** Enqueues one job. Idempotent on its id: a second enqueue returns the existing job with created=false. */
+  async enqueue(input: EnqueueRequestInput): Promise<EnqueueResult> {
+    const [result] = await this.enqueueBatch([input]);
+    return result!;
+  }
+
+  /** Enqueues many jobs in one round trip and one atomic script. Validates all before writing any. */
+  async enqueueBatch(inputs: readonly EnqueueRequestInput[]): Promise<EnqueueResult[]> {
+    if (inputs.length === 0) return [];
+    if (inputs.length > 1000) throw new ValidationError("a batch holds at most 1000 jobs", { size: inputs.length });
+    const now = this.now();
+    const specs = inputs.map((input, i) => {
+      try {
+        return this.toSpec(input, now);
+      } catch (e) {
+        if (e instanceof ValidationError && inputs.length > 1) throw new ValidationError(`jobs[${i}]: ${e.message}`, { ...e.details, index: i });
+        throw e;
+      }
+    });
+    const raw = await this.run("enqueue", specs.map((s) => JSON.stringify(s)));
+    const replies = parseJson(z.array(z.object({ id: z.string(), status: JobStatus, created: z.boolean() })), raw);
+    return replies.map((r, i) => ({ ...r, queue: specs[i]!.queue }));
+  }
+
+  /**
+   * Leases the next job: strict priority order across queues, only the permission levels the
+   * claimer may take (within a queue, the most restricted level first: such work has fewer takers).
+   */
+  async claim(opts: ClaimOptions): Promise<ClaimResult> {
+    const workerId = Id.parse(opts.workerId);
+    const levels = new Set<string>(opts.permissionLevels ?? ["autonomous"]);
+    for (const l of levels) if (!(PERMISSION_LEVELS as readonly string[]).includes(l)) throw new ValidationError(`unknown permission level "${l}"`);
+    const pairs = this.queues
+      .claimOrder(opts.queues)
+      .flatMap((q) => LEVEL_CLAIM_ORDER.filter((l) => levels.has(l)).flatMap((l) => [q.name, l]));
+    const leaseMs = opts.leaseMs ?? 0;
+    if (!Number.isInteger(leaseMs) || leaseMs < 0) throw new ValidationError("leaseMs must be a whole number of ms ≥ 0");
+    const raw = await this.run("claim", [workerId, leaseMs, Math.floor(this.random() * 1e9), ...pairs]);
+    const reply = parseJson(ClaimReply, raw);
+    if (reply.status === "empty") return { status: "empty", nextTimerAt: reply.next_timer_at || null };
+    const f = Object.fromEntries(CLAIM_FIELDS.map((name, i) => [name, reply.fields[i] || undefined]));
+    const job = ClaimedFields.parse(f);
+    return {
+      status: "claimed",
+      job: {
+        id: job.id,
+        queue: job.queue,
+        type: job.type,
+        priority: job.priority,
+        permissionLevel: job.level,
+        payload: JSON.parse(job.payload) as unknown,
+        attempt: reply.attempts,
+        maxAttempts: job.max_attempts,
+        timeoutMs: job.timeout_ms,
+        createdAt: job.created_at,
+        lastError: job.error ? (JSON.parse(job.error) as unknown) : null,
+      },
+      lease: { token: reply.token, expiresAt: reply.lease_until },
+    };
+  }
+
+  private leaseReply(jobId: string, raw: string) {
+    const reply = parseJson(LeaseReply, raw);
+    if (reply.ok) return reply as { ok: true } & Record<string, unknown>;
+    if (reply.code === "job_not_found") throw new JobNotFoundError(jobId);
+    if (reply.code === "not_cancellable") throw new NotCancellableError(jobId, reply.status ?? "finished");
+    throw new LeaseLostError(jobId, reply.status ?? null);
+  }
+
+  private static token(token: number): string {
+    if (!Number.isSafeInteger(token) || token < 1) throw new ValidationError("lease token must be a positive whole number");
+    return String(token);
+  }
+
+  /** Extends the lease (to now + extendMs, default the lease length given at claim) and optionally records progress. */
+  async heartbeat(jobId: string, token: number, opts: { extendMs?: number; progress?: unknown } = {}): Promise<{ leaseExpiresAt: number }> {
+    const id = Id.parse(jobId);
+    const ext = opts.extendMs ?? 0;
+    if (!Number.isInteger(ext) || ext < 0) throw new ValidationError("extendMs must be a whole number of ms ≥ 0");
+    const progress = opts.progress === undefined ? "" : JSON.stringify(opts.progress);
+    const reply = this.leaseReply(id, await this.run("heartbeat", [id, Engine.token(token), ext, progress]));
+    return { leaseExpiresAt: z.number().parse(reply["lease_until"]) };
+  }
+
+  /** Completes the job with a result (any JSON value), kept for the queue's result TTL. */
+  async ack(jobId: string, token: number, result: unknown = null): Promise<{ durationMs: number; callbackUrl: string | null }> {
+    const id = Id.parse(jobId);
+    const body = JSON.stringify(result ?? null);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
+    const reply = this.leaseReply(id, await this.run("ack", [id, Engine.token(token), body]));
+    return { durationMs: z.number().parse(reply["duration_ms"]), callbackUrl: (reply["callback_url"] as string) || null };
+  }
+
+  /** Records a failed attempt: retried with backoff while attempts remain and the error is retryable, else dead-lettered. */
+  async fail(jobId: string, token: number, opts: FailOptions): Promise<{ outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null }> {
+    const id = Id.parse(jobId);
+    const err = FailError.parse(opts.error);
+    const retryAfter = opts.retryAfterMs ?? -1;
+    if (!Number.isInteger(retryAfter) || retryAfter < -1) throw new ValidationError("retryAfterMs must be a whole number of ms ≥ 0");
+    const args = [id, Engine.token(token), JSON.stringify(err), opts.retryable === false ? "0" : "1", this.jitter(), retryAfter];
+    const reply = this.leaseReply(id, await this.run("fail", args));
+    return {
+      outcome: z.enum(["pending", "retrying", "dead_lettered"]).parse(reply["outcome"]),
+      nextAttemptAt: (reply["next_attempt_at"] as number | false) || null,
+      callbackUrl: (reply["callback_url"] as string) || null,
+    };
+  }
+
+  /** Gives the job back without counting the attempt (e.g. on shutdown), optionally after a delay. */
+  async release(jobId: string, token: number, opts: { delayMs?: number } = {}): Promise<{ status: "pending" | "scheduled" }> {
+    const id = Id.parse(jobId);
+    const delay = opts.delayMs ?? 0;
+    if (!Number.isInteger(delay) || delay < 0) throw new ValidationError("delayMs must be a whole number of ms ≥ 0");
+    const reply = this.leaseReply(id, await this.run("release", [id, Engine.token(token), delay]));
+    return { status: z.enum(["pending", "scheduled"]).parse(reply["status"]) };
+  }
+
+  /** Cancels a job that has not finished. A leased job's worker loses its lease. */
+  async cancel(jobId: string, reason = "cancelled by request"): Promise<{ previous: JobStatus }> {
+    const id = Id.parse(jobId);
+    const reply = this.leaseReply(id, await this.run("cancel", [id, reason.slice(0, 500)]));
+    return { previous: JobStatus.parse(reply["previous"]) };
+  }
+
+  /** The job's full record: status, attempts, timestamps, worker, lease, result or error, history. */
+  async getJob(jobId: string): Promise<Job> {
+    const parsedId = Id.safeParse(jobId);
+    if (!parsedId.success) throw new JobNotFoundError(String(jobId).slice(0, 128));
+    const raw = await runScript(this.redis, "get_job", [this.keys.job(parsedId.data)], []);
+    const reply = parseJson(z.object({ fields: z.union([z.array(z.string()), z.object({})]), pttl: z.number() }), raw);
+    if (!Array.isArray(reply.fields) || reply.fields.length === 0) throw new JobNotFoundError(parsedId.data);
+    return parseJobHash(reply.fields, reply.pttl, this.now());
+  }
+
+  /** Per-queue counts, from indexes and stream metadata only (no job is scanned). */
+  async stats(queueNames?: readonly string[]): Promise<QueueStats[]> {
+    const queues = this.queues.claimOrder(queueNames);
+    const args = queues.flatMap((q) => [q.name, Math.min(q.resultTtlMs, this.settings.maxJobTtlMs), Math.min(q.failureTtlMs, this.settings.maxJobTtlMs)]);
+    const now = this.now();
+    const reply = parseJson(StatsReply, await this.run("stats", args));
+    return reply.map((s) => {
+      const totals: Record<string, number> = {};
+      for (let i = 0; i + 1 < s.counters.length; i += 2) totals[s.counters[i]!] = Number(s.counters[i + 1]);
+      return {
+        queue: s.queue,
+        pending: s.pending,
+        started: s.started,
+        scheduled: s.scheduled,
+        finished: s.finished,
+        failed: s.failed,
+        deferred: 0,
+        dlq: s.dlq,
+        oldestPendingAgeMs: s.oldest_ready_at === false ? null : Math.max(0, now - s.oldest_ready_at),
+        totals,
+      };
+    });
+  }
+
+  /**
+   * One pass of maintenance: reclaims expired leases, promotes due delayed jobs, expires jobs past
+   * their queue TTL and (with `trim`) trims retention indexes. Loops while timers remain due, at
+   * most `maxPasses` script runs, so a backlog is worked off without one long-running script.
+   */
+  async tick(opts: { trim?: boolean; timersPerPass?: number; maxPasses?: number } = {}): Promise<TickResult> {
+    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0 };
+    const queueArgs = this.queues.ordered.flatMap((q) => [
+      q.name,
+      q.ttlMs,
+      Math.min(q.resultTtlMs, this.settings.maxJobTtlMs),
+      Math.min(q.failureTtlMs, this.settings.maxJobTtlMs),
+      this.settings.dlqRetentionMs,
+    ]);
+    const perPass = opts.timersPerPass ?? 200;
+    for (let pass = 0; pass < (opts.maxPasses ?? 20); pass++) {
+      const trim = pass === 0 && opts.trim === true ? "1" : "0";
+      const raw = await this.run("tick", [Math.floor(this.random() * 1e9), perPass, trim, ...queueArgs]);
+      const r = parseJson(TickReply, raw);
+      total.reclaimed += r.reclaimed;
+      total.promoted += r.promoted;
+      total.expired += r.expired;
+      total.trimmed += r.trimmed;
+      if (!r.more) break;
+    }
+    return total;
+  }
+}
+
+const CLAIM_FIELDS = [
+  "id", "queue", "level", "priority", "type", "payload", "status", "entry", "attempts", "max_attempts", "timeout_ms",
+  "ttl_ms", "token", "history", "created_at", "started_at", "failure_ttl_ms", "callback_url", "error",
+] as const;
+
+const ClaimReply = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("empty"), next_timer_at: z.union([z.number(), z.literal(false)]) }),
+  z.object({
+    status: z.literal("claimed"),
+    fields: z.array(z.union([z.string(), z.literal(false)])).length(CLAIM_FIELDS.length),
+    token: z.number().int(),
+    lease_until: z.number(),
+    attempts: z.number().int(),
+  }),
+]);
+
+const intString = z.string().regex(/^\d+$/).transform(Number);
+const ClaimedFields = z.object({
+  id: z.string(),
+  queue: z.string(),
+  level: z.enum(PERMISSION_LEVELS),
+  priority: Priority,
+  type: z.string(),
+  payload: z.string(),
+  max_attempts: intString,
+  timeout_ms: intString,
+  created_at: z.string(),
+  error: z.string().optional(),
+});
+
+const FailError = z.object({
+  name: z.string().max(256).default("Error"),
+  message: z.string().max(64 * 1024),
+  stack: z.string().max(64 * 1024).nullable().optional(),
+  code: z.string().max(128).optional(),
+});
+
+const StatsReply = z.array(
+  z.object({
+    queue: z.string(),
+    pending: z.number(),
+    started: z.number(),
+    scheduled: z.number(),
+    finished: z.number(),
+    failed: z.number(),
+    dlq: z.number(),
+    oldest_ready_at: z.union([z.number(), z.literal(false)]),
+    counters: z.union([z.array(z.string()), z.object({})]).transform((c) => (Array.isArray(c) ? c : [])),
+  }),
+);
+
+const TickReply = z.object({ reclaimed: z.number(), promoted: z.number(), expired: z.number(), trimmed: z.number(), more: z.boolean() });
+

@@ -1,0 +1,13 @@
+export * from "./errors.ts";
+export * from "./keys.ts";
+export * from "./messages.ts";
+export * from "./retry.ts";
+export * from "./queues.ts";
+export * from "./config.ts";
+export * from "./job.ts";
+export * from "./enqueue-request.ts";
+export * from "./engine.ts";
+export type { RedisPort, BlockingRedisPort } from "./transports/port.ts";
+export { tcpPort, type TcpPort } from "./transports/tcp.ts";
+export { upstashPort, type UpstashPort } from "./transports/upstash.ts";
+export { connect } from "./transports/connect.ts";

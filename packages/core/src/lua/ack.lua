@@ -1,0 +1,27 @@
+-- ack: the job succeeded. Stores the result, ends the delivery, keeps the record for its result TTL.
+--
+-- KEYS: none
+-- ARGV[1] key prefix
+-- ARGV[2] now (ms)
+-- ARGV[3] job id
+-- ARGV[4] lease token
+-- ARGV[5] result JSON
+-- Returns JSON: {ok=true, duration_ms, callback_url} or {ok=false, code="lease_lost"|"job_not_found", status}
+-- @include keys
+-- @include job
+-- @include transitions
+local now, id, token = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local j = load_job(id, { 'status', 'token', 'queue', 'level', 'entry', 'history', 'result_ttl_ms', 'last_started_at',
+  'attempts', 'worker', 'callback_url' })
+if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
+if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
+  return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
+end
+end_delivery(id, j)
+local duration = now - num(j.last_started_at, now)
+redis.call('HSET', k_job(id), 'status', 'completed', 'result', ARGV[5], 'finished_at', now, 'lease_until', '',
+  'entry', '', 'error', '', 'history', history_push(j.history, now, 'completed', { a = num(j.attempts, 0), w = j.worker or nil }))
+redis.call('PEXPIRE', k_job(id), num(j.result_ttl_ms, 86400000))
+redis.call('ZADD', k_done(j.queue), now, id)
+redis.call('RPUSH', k_durations(j.queue), duration)
+return cjson.encode({ ok = true, duration_ms = duration, queue = j.queue, callback_url = j.callback_url or '' })

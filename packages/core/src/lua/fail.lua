@@ -1,0 +1,28 @@
+-- fail: the job's handler failed. Retries with backoff or dead-letters (see fail_attempt).
+--
+-- KEYS: none
+-- ARGV[1] key prefix
+-- ARGV[2] now (ms)
+-- ARGV[3] job id
+-- ARGV[4] lease token
+-- ARGV[5] error JSON {name, message, stack}
+-- ARGV[6] "1" if retryable, "0" if not
+-- ARGV[7] jitter in [-1, 1]
+-- ARGV[8] retry-after in ms (-1 = use the job's retry policy)
+-- Returns JSON: {ok=true, outcome="pending"|"retrying"|"dead_lettered", next_attempt_at, queue, callback_url}
+--            or {ok=false, code="lease_lost"|"job_not_found", status}
+-- @include keys
+-- @include job
+-- @include retry
+-- @include transitions
+local now, id, token = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local fields = { unpack(FAIL_FIELDS) }
+fields[#fields + 1] = 'callback_url'
+local j = load_job(id, fields)
+if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
+if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
+  return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
+end
+local r = fail_attempt(id, j, now, ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8]), 'error')
+return cjson.encode({ ok = true, outcome = r[1], next_attempt_at = r[2], queue = j.queue,
+  callback_url = j.callback_url or '' })

@@ -1,0 +1,123 @@
+-- State transitions shared by several scripts. Each is a sequence of commands inside the calling
+-- script, so it is atomic with the rest of that script.
+-- @include job
+-- @include retry
+
+-- The fields fail_attempt and dead_letter need (load them with load_job).
+local FAIL_FIELDS = { 'status', 'queue', 'level', 'entry', 'attempts', 'max_attempts', 'retry', 'history',
+  'failure_ttl_ms', 'dlq_ttl_ms', 'worker', 'token', 'lease_until', 'started_at', 'last_started_at' }
+
+-- Appends job `id` to its ready stream; returns the new entry id.
+local function push_ready(q, lvl, id, now)
+  return redis.call('XADD', k_ready(q, lvl), '*', 'id', id, 't', now)
+end
+
+-- Ends the current delivery of a leased job: the entry leaves the consumer's pending list and the
+-- stream, and its lease timer is dropped.
+local function end_delivery(id, j)
+  local stream = k_ready(j.queue, j.level)
+  if j.entry and j.entry ~= '' then
+    redis.call('XACK', stream, GROUP, j.entry)
+    redis.call('XDEL', stream, j.entry)
+  end
+  redis.call('ZREM', K_TIMERS, 'L:' .. id)
+end
+
+-- Puts job `id` in its queue's delayed set and makes sure the queue's due timer fires by then.
+local function schedule(q, id, due)
+  redis.call('ZADD', k_delayed(q), due, id)
+  redis.call('ZADD', K_TIMERS, 'LT', due, 'D:' .. q)
+end
+
+local function dead_letter(id, j, now, reason, err, hist)
+  local q = j.queue
+  redis.call('HSET', k_job(id), 'status', 'failed', 'error', err, 'dlq_at', now, 'dlq_reason', reason,
+    'finished_at', now, 'lease_until', '', 'entry', '', 'next_attempt_at', '', 'history', hist)
+  redis.call('ZADD', k_dlq(q), now, id)
+  redis.call('ZADD', k_failed(q), now, id)
+  redis.call('HINCRBY', k_counters(q), 'failed', 1)
+  local ttl = num(j.dlq_ttl_ms, 0)
+  if ttl > 0 then redis.call('PEXPIRE', k_job(id), ttl) end
+end
+
+-- A delivery failed (handler error, or the lease ran out). Retries with backoff while attempts
+-- remain and the error is retryable; otherwise dead-letters. Returns {outcome, next_attempt_at}.
+local function fail_attempt(id, j, now, err, retryable, jitter, retry_after, reason)
+  end_delivery(id, j)
+  local attempts = num(j.attempts, 0)
+  local e = cjson.decode(err)
+  local note = { a = attempts, w = j.worker or nil, e = e.message, r = reason }
+  if retryable and attempts < num(j.max_attempts, 1) then
+    local delay = retry_after
+    if delay < 0 then delay = retry_delay(j.retry, attempts, jitter) end
+    redis.call('HINCRBY', k_counters(j.queue), 'retried', 1)
+    if delay <= 0 then
+      local entry = push_ready(j.queue, j.level, id, now)
+      redis.call('HSET', k_job(id), 'status', 'pending', 'error', err, 'entry', entry, 'ready_at', now,
+        'lease_until', '', 'next_attempt_at', '', 'history', history_push(j.history, now, 'pending', note))
+      return { 'pending', now }
+    end
+    local due = now + delay
+    schedule(j.queue, id, due)
+    redis.call('HSET', k_job(id), 'status', 'retrying', 'error', err, 'entry', '', 'lease_until', '',
+      'next_attempt_at', due, 'history', history_push(j.history, now, 'retrying', note))
+    return { 'retrying', due }
+  end
+  if not retryable then reason = 'non_retryable' elseif reason ~= 'lease_expired' then reason = 'max_attempts' end
+  note.r = reason
+  dead_letter(id, j, now, reason, err, history_push(j.history, now, 'failed', note))
+  return { 'dead_lettered', false }
+end
+
+-- Moves due jobs of queue q from its delayed set to its ready streams and re-arms the timer.
+local function promote_due(q, now, limit)
+  local ids = redis.call('ZRANGEBYSCORE', k_delayed(q), '-inf', now, 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    local j = load_job(id, { 'status', 'level', 'history' })
+    if j.status == 'scheduled' or j.status == 'retrying' then
+      local entry = push_ready(q, j.level, id, now)
+      redis.call('HSET', k_job(id), 'status', 'pending', 'entry', entry, 'ready_at', now, 'next_attempt_at', '',
+        'history', history_push(j.history, now, 'pending'))
+    end
+  end
+  if #ids > 0 then redis.call('ZREM', k_delayed(q), unpack(ids)) end
+  local nxt = redis.call('ZRANGE', k_delayed(q), 0, 0, 'WITHSCORES')
+  if nxt[2] then redis.call('ZADD', K_TIMERS, nxt[2], 'D:' .. q) else redis.call('ZREM', K_TIMERS, 'D:' .. q) end
+  return #ids
+end
+
+local LEASE_EXPIRED = cjson.encode({ name = 'LeaseExpired', code = 'lease_expired',
+  message = 'lease expired: the worker stopped heartbeating or died' })
+
+-- A lease timer fired: if the lease really is past its deadline, the attempt is lost.
+local function reclaim_lease(id, now, jitter)
+  local fields = { unpack(FAIL_FIELDS) }
+  local j = load_job(id, fields)
+  if (j.status == 'active' or j.status == 'waiting') then
+    local deadline = num(j.lease_until, 0)
+    if deadline <= now then
+      fail_attempt(id, j, now, LEASE_EXPIRED, true, jitter, -1, 'lease_expired')
+      return 1
+    end
+    redis.call('ZADD', K_TIMERS, deadline, 'L:' .. id) -- the timer was stale: re-arm it
+    return 0
+  end
+  redis.call('ZREM', K_TIMERS, 'L:' .. id)
+  return 0
+end
+
+-- Fires due timers (lease deadlines and delayed-job due times), at most `limit` of them.
+-- Returns {reclaimed, promoted}.
+local function fire_timers(now, limit, seed)
+  local due = redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', now, 'LIMIT', 0, limit)
+  local reclaimed, promoted = 0, 0
+  for i, m in ipairs(due) do
+    local kind, ref = string.sub(m, 1, 1), string.sub(m, 3)
+    if kind == 'L' then
+      reclaimed = reclaimed + reclaim_lease(ref, now, jitter_for(seed, i))
+    else
+      promoted = promoted + promote_due(ref, now, 1000)
+    end
+  end
+  return reclaimed, promoted
+end

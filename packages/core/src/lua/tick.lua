@@ -1,0 +1,58 @@
+-- tick: one bounded pass of maintenance.
+--   1. fire due timers: reclaim expired leases (counting the lost attempt), promote due delayed jobs;
+--   2. expire ready jobs whose queue TTL passed before they first started;
+--   3. when asked, trim the finished/failed/DLQ indexes to their retention and bound the durations list.
+-- Safe to run concurrently with itself and with claims: each step re-checks the job's state.
+--
+-- KEYS: none
+-- ARGV[1]  key prefix
+-- ARGV[2]  now (ms)
+-- ARGV[3]  random seed for retry jitter
+-- ARGV[4]  most timers to fire in this pass
+-- ARGV[5]  "1" to trim indexes in this pass
+-- ARGV[6+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
+-- Returns JSON: {reclaimed, promoted, expired, trimmed, more} — more=true when the timer limit was hit.
+-- @include keys
+-- @include job
+-- @include retry
+-- @include transitions
+-- @include streams
+local now, limit, trim = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5] == '1'
+local due_before = redis.call('ZCOUNT', K_TIMERS, '-inf', now)
+local reclaimed, promoted = fire_timers(now, limit, ARGV[3])
+local expired, trimmed = 0, 0
+
+for p = 6, #ARGV, 5 do
+  local q, ttl = ARGV[p], tonumber(ARGV[p + 1])
+  if ttl > 0 then
+    for _, lvl in ipairs(LEVELS) do
+      local stream = k_ready(q, lvl)
+      if redis.call('XLEN', stream) > 0 then
+        local pel, last = group_state(stream)
+        local entries = redis.call('XRANGE', stream, '(' .. last, '+', 'COUNT', 200)
+        for _, e in ipairs(entries) do
+          if now - tonumber(e[2][4]) <= ttl then break end
+          local id = e[2][2]
+          local j = load_job(id, { 'status', 'entry', 'attempts', 'history', 'failure_ttl_ms' })
+          if j.status == 'pending' and j.entry == e[1] and num(j.attempts, 0) == 0 then
+            redis.call('XDEL', stream, e[1])
+            redis.call('HSET', k_job(id), 'status', 'expired', 'entry', '', 'finished_at', now,
+              'history', history_push(j.history, now, 'expired'))
+            redis.call('PEXPIRE', k_job(id), num(j.failure_ttl_ms, 604800000))
+            redis.call('HINCRBY', k_counters(q), 'expired', 1)
+            expired = expired + 1
+          end
+        end
+      end
+    end
+  end
+  if trim then
+    trimmed = trimmed + redis.call('ZREMRANGEBYSCORE', k_done(q), '-inf', now - tonumber(ARGV[p + 2]))
+    trimmed = trimmed + redis.call('ZREMRANGEBYSCORE', k_failed(q), '-inf', now - tonumber(ARGV[p + 3]))
+    local keep = tonumber(ARGV[p + 4])
+    if keep > 0 then trimmed = trimmed + redis.call('ZREMRANGEBYSCORE', k_dlq(q), '-inf', now - keep) end
+    redis.call('LTRIM', k_durations(q), -10000, -1)
+  end
+end
+return cjson.encode({ reclaimed = reclaimed, promoted = promoted, expired = expired, trimmed = trimmed,
+  more = due_before > limit })

@@ -1,0 +1,11 @@
+// Local infrastructure owned by the project: a private redis-server and an Upstash REST stand-in.
+export { freePort } from "./free-port.ts";
+export { startRedisServer, type RedisServerHandle, type RedisServerOptions } from "./redis-server.ts";
+export {
+  startUpstashRest,
+  MAX_BODY_BYTES,
+  type UpstashRestHandle,
+  type UpstashRestOptions,
+  type UpstashRestPath,
+  type UpstashRestStats,
+} from "./upstash-rest.ts";

@@ -1,0 +1,145 @@
+/**
+ * Evaluates the real `run()` of sst.config.ts offline, the way `sst deploy` would, minus AWS.
+ *
+ * Like the SST CLI, it bundles sst.config.ts with esbuild (the platform's `run` shim injected,
+ * `$app`/`$cli`/`$dev` defined, `aws` and `sst` imported into every app file), then runs the
+ * bundle inside a Pulumi stack with mocks (mocks.ts). The bundle runs in a child process: Pulumi
+ * keeps global state per process, and each stage needs a clean one.
+ *
+ * Leans on SST internals (src/auto/run.ts, src/shim/run.js, the RPC names), hence the exact
+ * `sst` pin in package.json.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import type { Evaluation } from "./mocks.ts";
+
+export type { Evaluation, RecordedResource, RecordedRpc } from "./mocks.ts";
+
+const repo = path.resolve(import.meta.dirname, "../../..");
+const platform = path.join(repo, ".sst/platform");
+const mocks = path.join(import.meta.dirname, "mocks.ts");
+
+/** Values for every secret, so `sst.Secret` resolves (unset secrets fail the deploy, as in AWS). */
+export const SECRET_NAMES = [
+  "UpstashRedisUrl",
+  "UpstashRedisToken",
+  "UpstashRedisTcpUrl",
+  "QStashToken",
+  "QStashCurrentSigningKey",
+  "QStashNextSigningKey",
+  "AdminBootstrapKey",
+  "PayloadEncryptionKey",
+] as const;
+
+export function assertPlatformInstalled(): void {
+  if (!fs.existsSync(path.join(platform, "config.d.ts"))) {
+    throw new Error(
+      ".sst/platform is missing: the infra tests need SST's platform. Run `bash scripts/sst-install-offline.sh` first.",
+    );
+  }
+}
+
+export async function evaluateApp(stage: string): Promise<Evaluation> {
+  assertPlatformInstalled();
+  // SST writes a .dockerignore into the image context during run(): point the app's root at a
+  // scratch directory so evaluating never touches the repo.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `ws-infra-${stage}-`));
+  const outFile = path.join(scratch, "evaluation.json");
+  // The bundle must sit inside .sst/platform so its external imports (@pulumi/*) resolve there.
+  const bundle = path.join(platform, `workstream-infra-test.${stage}.${process.pid}.mjs`);
+  const app = { name: "workstream", stage, removal: stage === "prod" ? "retain" : "remove", protect: false, home: "aws", providers: { aws: { region: "us-east-1" } } };
+  const cli = { command: "deploy", dev: false, paths: { home: scratch, root: scratch, work: scratch, platform }, state: { version: {} } };
+
+  const esbuild = (await import(pathToFileURL(path.join(platform, "node_modules/esbuild/lib/main.js")).href)) as {
+    build(options: Record<string, unknown>): Promise<unknown>;
+  };
+  const prelude = "workstream-infra-prelude";
+  await esbuild.build({
+    stdin: {
+      contents: [
+        `import ${JSON.stringify(prelude)};`,
+        `import { writeWhenSettled } from ${JSON.stringify(mocks)};`,
+        `import { run } from ${JSON.stringify(path.join(platform, "src/auto/run.ts"))};`,
+        `import mod from ${JSON.stringify(path.join(repo, "sst.config.ts"))};`,
+        `import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack.js";`,
+        `const outputs = await runInPulumiStack(() => run(mod.run));`,
+        `writeWhenSettled(process.env.WORKSTREAM_INFRA_OUT, $app.stage, $cli.paths.root, outputs);`,
+      ].join("\n"),
+      resolveDir: repo,
+      sourcefile: "evaluate-entry.ts",
+      loader: "ts",
+    },
+    // The same banner and options the SST CLI uses for sst.config.ts.
+    banner: {
+      js: [
+        `import { createRequire as topLevelCreateRequire } from "module";`,
+        `const require = topLevelCreateRequire(import.meta.url);`,
+        `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url";`,
+        `const __filename = topLevelFileUrlToPath(import.meta.url);`,
+        `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url));`,
+      ].join("\n"),
+    },
+    format: "esm",
+    platform: "node",
+    bundle: true,
+    outfile: bundle,
+    logLevel: "error",
+    mainFields: ["module", "main"],
+    nodePaths: [path.join(platform, "node_modules")],
+    external: ["@pulumi/*", "undici", "@pulumiverse/*", "@sst-provider/*", "@aws-sdk/*", "esbuild", "archiver", "glob", "vite"],
+    define: { $app: JSON.stringify(app), $cli: JSON.stringify(cli), $dev: "false" },
+    inject: [path.join(platform, "src/shim/run.js")],
+    plugins: [
+      {
+        name: "workstream-infra-test",
+        setup(b: PluginBuild) {
+          // Mocks go in first, before any component module runs.
+          b.onResolve({ filter: new RegExp(`^${prelude}$`) }, () => ({ path: prelude, namespace: prelude }));
+          b.onLoad({ filter: /.*/, namespace: prelude }, () => ({
+            contents: [
+              `import * as pulumi from "@pulumi/pulumi";`,
+              `import { installMocks } from ${JSON.stringify(mocks)};`,
+              `await installMocks(pulumi, $app.name, $app.stage);`,
+            ].join("\n"),
+            resolveDir: repo,
+            loader: "ts",
+          }));
+          // What the SST CLI does to app files: `aws` and `sst` are in scope without imports.
+          b.onLoad({ filter: /\.(js|ts|jsx|tsx)$/ }, (a) => {
+            if (a.path.includes(`${path.sep}.sst${path.sep}`) || a.path.startsWith(import.meta.dirname)) return undefined;
+            const globals = `import * as aws from "@pulumi/aws";\nimport * as sst from ${JSON.stringify(path.join(platform, "src/components"))};\n`;
+            return { contents: globals + fs.readFileSync(a.path, "utf8"), loader: path.extname(a.path).slice(1) };
+          });
+        },
+      },
+    ],
+  });
+
+  const env: NodeJS.ProcessEnv = { ...process.env, WORKSTREAM_INFRA_OUT: outFile, AWS_EC2_METADATA_DISABLED: "true" };
+  for (const s of SECRET_NAMES) env[`SST_SECRET_${s}`] = `test-${s}`;
+  try {
+    await promisify(execFile)(process.execPath, [bundle], { env, timeout: 60_000, maxBuffer: 16 << 20 });
+  } catch (e) {
+    const err = e as Error & { stdout?: string; stderr?: string };
+    throw new Error(`evaluating sst.config.ts (stage ${stage}) failed:\n${err.stderr ?? ""}\n${err.stdout ?? ""}`);
+  } finally {
+    fs.rmSync(bundle, { force: true });
+  }
+  if (!fs.existsSync(outFile)) throw new Error(`evaluating sst.config.ts (stage ${stage}) wrote no result`);
+  const result = JSON.parse(fs.readFileSync(outFile, "utf8")) as Evaluation;
+  fs.rmSync(scratch, { recursive: true, force: true });
+  return result;
+}
+
+/** The slice of esbuild's plugin API used above (esbuild's types live in .sst/platform). */
+interface PluginBuild {
+  onResolve(o: { filter: RegExp }, cb: (a: { path: string }) => { path: string; namespace: string }): void;
+  onLoad(
+    o: { filter: RegExp; namespace?: string },
+    cb: (a: { path: string }) => { contents: string; loader: string; resolveDir?: string } | undefined,
+  ): void;
+}
