@@ -8,6 +8,7 @@ import { z } from "zod";
 import { EngineSettings, type EngineSettingsInput } from "./config.ts";
 import { EnqueueRequest, type EnqueueRequestInput } from "./enqueue-request.ts";
 import {
+  ConfigError,
   JobNotFoundError,
   LeaseLostError,
   NotCancellableError,
@@ -20,6 +21,7 @@ import { Id, type PermissionLevel, Priority } from "./messages.ts";
 import { QueueRegistry, queueForPriority } from "./queues.ts";
 import { encodeRetryPolicy } from "./retry.ts";
 import { runScript } from "./scripts.ts";
+import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { RedisPort } from "./transports/port.ts";
 
@@ -125,7 +127,9 @@ export class Engine {
   private readonly random: () => number;
 
   constructor(opts: EngineOptions) {
-    this.settings = EngineSettings.parse(opts.settings ?? {});
+    const settings = EngineSettings.safeParse(opts.settings ?? {});
+    if (!settings.success) throw new ConfigError(`engine settings: ${settings.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    this.settings = settings.data;
     this.queues = new QueueRegistry(this.settings.queues);
     this.keys = keySpace(this.settings.keyPrefix);
     this.redis = opts.redis;
@@ -143,12 +147,7 @@ export class Engine {
 
   /** Validates a request and resolves it against its queue into the spec the enqueue script stores. */
   private toSpec(input: EnqueueRequestInput, now: number) {
-    const parsed = EnqueueRequest.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ValidationError(`${issue.path.join(".") || "request"}: ${issue.message}`, { path: issue.path, issues: parsed.error.issues });
-    }
-    const r = parsed.data;
+    const r = validate(EnqueueRequest, input, "");
     const queue = this.queues.get(r.queue ?? queueForPriority(r.priority));
     const payload = JSON.stringify(r.payload);
     const bytes = Buffer.byteLength(payload);
@@ -204,7 +203,7 @@ export class Engine {
    * claimer may take (within a queue, the most restricted level first: such work has fewer takers).
    */
   async claim(opts: ClaimOptions): Promise<ClaimResult> {
-    const workerId = Id.parse(opts.workerId);
+    const workerId = validate(Id, opts.workerId, "workerId");
     const levels = new Set<string>(opts.permissionLevels ?? ["autonomous"]);
     for (const l of levels) if (!(PERMISSION_LEVELS as readonly string[]).includes(l)) throw new ValidationError(`unknown permission level "${l}"`);
     const pairs = this.queues
@@ -251,7 +250,7 @@ export class Engine {
 
   /** Extends the lease (to now + extendMs, default the lease length given at claim) and optionally records progress. */
   async heartbeat(jobId: string, token: number, opts: { extendMs?: number; progress?: unknown } = {}): Promise<{ leaseExpiresAt: number }> {
-    const id = Id.parse(jobId);
+    const id = validate(Id, jobId, "jobId");
     const ext = opts.extendMs ?? 0;
     if (!Number.isInteger(ext) || ext < 0) throw new ValidationError("extendMs must be a whole number of ms ≥ 0");
     const progress = opts.progress === undefined ? "" : JSON.stringify(opts.progress);
@@ -261,7 +260,7 @@ export class Engine {
 
   /** Completes the job with a result (any JSON value), kept for the queue's result TTL. */
   async ack(jobId: string, token: number, result: unknown = null): Promise<{ durationMs: number; callbackUrl: string | null }> {
-    const id = Id.parse(jobId);
+    const id = validate(Id, jobId, "jobId");
     const body = JSON.stringify(result ?? null);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
@@ -271,8 +270,8 @@ export class Engine {
 
   /** Records a failed attempt: retried with backoff while attempts remain and the error is retryable, else dead-lettered. */
   async fail(jobId: string, token: number, opts: FailOptions): Promise<{ outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null }> {
-    const id = Id.parse(jobId);
-    const err = FailError.parse(opts.error);
+    const id = validate(Id, jobId, "jobId");
+    const err = validate(FailError, opts.error, "error");
     const retryAfter = opts.retryAfterMs ?? -1;
     if (!Number.isInteger(retryAfter) || retryAfter < -1) throw new ValidationError("retryAfterMs must be a whole number of ms ≥ 0");
     const args = [id, Engine.token(token), JSON.stringify(err), opts.retryable === false ? "0" : "1", this.jitter(), retryAfter];
@@ -286,7 +285,7 @@ export class Engine {
 
   /** Gives the job back without counting the attempt (e.g. on shutdown), optionally after a delay. */
   async release(jobId: string, token: number, opts: { delayMs?: number } = {}): Promise<{ status: "pending" | "scheduled" }> {
-    const id = Id.parse(jobId);
+    const id = validate(Id, jobId, "jobId");
     const delay = opts.delayMs ?? 0;
     if (!Number.isInteger(delay) || delay < 0) throw new ValidationError("delayMs must be a whole number of ms ≥ 0");
     const reply = this.leaseReply(id, await this.run("release", [id, Engine.token(token), delay]));
@@ -295,7 +294,7 @@ export class Engine {
 
   /** Cancels a job that has not finished. A leased job's worker loses its lease. */
   async cancel(jobId: string, reason = "cancelled by request"): Promise<{ previous: JobStatus }> {
-    const id = Id.parse(jobId);
+    const id = validate(Id, jobId, "jobId");
     const reply = this.leaseReply(id, await this.run("cancel", [id, reason.slice(0, 500)]));
     return { previous: JobStatus.parse(reply["previous"]) };
   }

@@ -10,6 +10,9 @@ export type ErrorCode =
   | "lease_lost"
   | "not_cancellable"
   | "not_in_dlq"
+  | "request_not_found"
+  | "request_expired"
+  | "already_answered"
   | "config_error"
   | "redis_error";
 

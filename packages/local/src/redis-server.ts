@@ -91,8 +91,9 @@ function spawnRedis(bin: string, args: string[]): Spawned {
 
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Resolves true if `p` settles within `ms`; the timer is unref'd so it never holds the process open. */
 const within = (p: Promise<void>, ms: number) =>
-  Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
 
 /**
  * True once the server on `port` answers PING *and* is our child: another server already on the

@@ -51,8 +51,22 @@ export async function evaluateApp(stage: string): Promise<Evaluation> {
   const outFile = path.join(scratch, "evaluation.json");
   // The bundle must sit inside .sst/platform so its external imports (@pulumi/*) resolve there.
   const bundle = path.join(platform, `workstream-infra-test.${stage}.${process.pid}.mjs`);
-  const app = { name: "workstream", stage, removal: stage === "prod" ? "retain" : "remove", protect: false, home: "aws", providers: { aws: { region: "us-east-1" } } };
-  const cli = { command: "deploy", dev: false, paths: { home: scratch, root: scratch, work: scratch, platform }, state: { version: {} } };
+  // What the CLI derives from app() and its own state; the tests check app() itself separately.
+  const prod = stage === "prod";
+  const app = {
+    name: "workstream",
+    stage,
+    removal: prod ? "retain" : "remove",
+    protect: prod,
+    home: "aws",
+    providers: { aws: { region: "us-east-1" } },
+  };
+  const cli = {
+    command: "deploy",
+    dev: false,
+    paths: { home: scratch, root: scratch, work: scratch, platform },
+    state: { version: {} },
+  };
 
   const esbuild = (await import(pathToFileURL(path.join(platform, "node_modules/esbuild/lib/main.js")).href)) as {
     build(options: Record<string, unknown>): Promise<unknown>;
@@ -67,7 +81,8 @@ export async function evaluateApp(stage: string): Promise<Evaluation> {
         `import mod from ${JSON.stringify(path.join(repo, "sst.config.ts"))};`,
         `import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack.js";`,
         `const outputs = await runInPulumiStack(() => run(mod.run));`,
-        `writeWhenSettled(process.env.WORKSTREAM_INFRA_OUT, $app.stage, $cli.paths.root, outputs);`,
+        `const app = await mod.app({ stage: $app.stage });`,
+        `writeWhenSettled(process.env.WORKSTREAM_INFRA_OUT, $app.stage, $cli.paths.root, outputs, app);`,
       ].join("\n"),
       resolveDir: repo,
       sourcefile: "evaluate-entry.ts",

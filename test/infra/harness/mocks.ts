@@ -32,6 +32,8 @@ export interface Evaluation {
   resources: RecordedResource[];
   rpc: RecordedRpc[];
   outputs: Record<string, unknown>;
+  /** What the config's own `app()` returns for this stage (removal, protect, home). */
+  app: Record<string, unknown>;
 }
 
 interface PulumiLike {
@@ -70,7 +72,8 @@ const invokes: Record<string, (inputs: Record<string, unknown>) => Record<string
     names: [`${REGION}a`, `${REGION}b`],
     zoneIds: ["use1-az1", "use1-az2"],
   }),
-  "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: JSON.stringify(inputs) }),
+  // Echo the statements like the provider does: SST only attaches an inline policy when they exist.
+  "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ ...inputs, json: JSON.stringify(inputs) }),
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
     proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
     userName: "AWS",
@@ -159,7 +162,7 @@ export async function installMocks(pulumi: PulumiLike, project: string, stage: s
  * Writes the evaluation once the event loop is empty, i.e. after every pending resource
  * registration and output callback has run: no arbitrary sleeps.
  */
-export function writeWhenSettled(file: string, stage: string, root: string, outputs: unknown): void {
+export function writeWhenSettled(file: string, stage: string, root: string, outputs: unknown, app: unknown): void {
   process.once("beforeExit", () => {
     const result: Evaluation = {
       stage,
@@ -167,6 +170,7 @@ export function writeWhenSettled(file: string, stage: string, root: string, outp
       resources,
       rpc,
       outputs: (outputs ?? {}) as Record<string, unknown>,
+      app: app as Record<string, unknown>,
     };
     fs.writeFileSync(file, JSON.stringify(result));
   });

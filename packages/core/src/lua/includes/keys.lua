@@ -1,4 +1,4 @@
--- Key layout, mirroring packages/core/src/keys.ts (test/engine/keys.test.ts checks they agree).
+-- Key layout, mirroring packages/core/src/keys.ts (test/engine/scripts.test.ts checks they agree).
 -- Every script takes the key prefix as ARGV[1] and builds the keys it learns about while running.
 local PREFIX = ARGV[1]
 local GROUP = 'workers'

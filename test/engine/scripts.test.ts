@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { SCRIPTS } from "../../packages/core/src/lua/scripts.generated.ts";
+import { keySpace } from "../../packages/core/src/index.ts";
+import { GENERATED, renderGenerated } from "../../scripts/gen-lua.ts";
+import { rawRedis } from "../support/engines.ts";
+
+describe("Lua scripts", () => {
+  it("the generated module is up to date with the .lua files (run `npm run gen:lua`)", () => {
+    expect(readFileSync(GENERATED, "utf8")).toBe(renderGenerated());
+  });
+
+  it("each pinned SHA is the SHA-1 of its source, as the server computes it", async () => {
+    for (const [name, s] of Object.entries(SCRIPTS)) {
+      expect(createHash("sha1").update(s.source).digest("hex"), name).toBe(s.sha);
+      expect(await rawRedis().script("LOAD", s.source), name).toBe(s.sha);
+    }
+  });
+
+  it("every script documents its KEYS and ARGV in its header", () => {
+    for (const [name, s] of Object.entries(SCRIPTS)) {
+      expect(s.source, name).toMatch(/^-- \w+: /);
+      expect(s.source, name).toMatch(/-- KEYS/);
+      expect(s.source, name).toMatch(/Returns/);
+    }
+  });
+
+  it("keys.lua builds exactly the keys keys.ts builds", async () => {
+    const probe = `${SCRIPTS.stats.source.split("\n").filter((l) => !l.startsWith("--")).slice(0, 0).join("")}
+local PREFIX = ARGV[1]
+${readFileSync(new URL("../../packages/core/src/lua/includes/keys.lua", import.meta.url), "utf8")}
+return { k_job('j-1'), k_ready('default', 'supervised'), k_delayed('q'), k_done('q'), k_failed('q'), k_dlq('q'), k_counters('q'), k_durations('q'), K_TIMERS }`;
+    const ks = keySpace("ws:");
+    const fromLua = await rawRedis().eval(probe, 0, "ws:");
+    expect(fromLua).toEqual([
+      ks.job("j-1"), ks.ready("default", "supervised"), ks.delayed("q"), ks.done("q"), ks.failed("q"), ks.dlq("q"), ks.counters("q"), ks.durations("q"), ks.timers(),
+    ]);
+  });
+});
