@@ -23,7 +23,11 @@ import { encodeRetryPolicy } from "./retry.ts";
 import { runScript } from "./scripts.ts";
 import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
-import type { RedisPort } from "./transports/port.ts";
+import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
+import type { EngineContext } from "./context.ts";
+import { dlqGet, dlqList, dlqPurge, dlqPurgeAll, dlqReplay, type DlqListOptions, type DlqPage, type ReplayOutcome } from "./dlq.ts";
+import { answerRequest, askQuestion, getAnswer, listRequests, waitForAnswer, type AnswerInput, type AskInput, type RequestStatus, type RequestView } from "./requests.ts";
+import type { ControllerResponseMessage, WorkerRequestMessage } from "./messages.ts";
 
 export interface EngineOptions {
   redis: RedisPort;
@@ -125,6 +129,7 @@ export class Engine {
   private readonly redis: RedisPort;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly ctx: EngineContext;
 
   constructor(opts: EngineOptions) {
     const settings = EngineSettings.safeParse(opts.settings ?? {});
@@ -135,6 +140,14 @@ export class Engine {
     this.redis = opts.redis;
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    this.ctx = {
+      run: (name, args) => this.run(name, args),
+      now: this.now,
+      random: this.random,
+      keys: this.keys,
+      settings: this.settings,
+      queues: this.queues,
+    };
   }
 
   private run(name: ScriptName, args: ReadonlyArray<string | number>, keys: readonly string[] = []): Promise<string> {
@@ -359,6 +372,62 @@ export class Engine {
       if (!r.more) break;
     }
     return total;
+  }
+  // ── Dead-letter triage ─────────────────────────────────────────────────────────────────────
+
+  /** A page of dead-lettered jobs, newest first, filtered by queue, reason, error text and time. */
+  dlqList(opts?: DlqListOptions): Promise<DlqPage> {
+    return dlqList(this.ctx, opts);
+  }
+
+  /** One dead-lettered job in full (payload, error with stack, attempts, history). */
+  dlqGet(jobId: string): Promise<Job> {
+    return dlqGet((id) => this.getJob(id), jobId);
+  }
+
+  /** Sends dead-lettered jobs back to their origin queue with fresh attempts; idempotent per job. */
+  dlqReplay(ids: readonly string[], opts?: { payload?: unknown }): Promise<Array<{ id: string; outcome: ReplayOutcome }>> {
+    return dlqReplay(this.ctx, ids, opts);
+  }
+
+  /** Deletes one dead-lettered job for good. */
+  dlqPurge(jobId: string): Promise<void> {
+    return dlqPurge(this.ctx, jobId, (id) => this.getJob(id));
+  }
+
+  /** Deletes every dead-lettered job of a queue (default: all queues). */
+  dlqPurgeAll(queue?: string): Promise<{ purged: number }> {
+    return dlqPurgeAll(this.ctx, queue);
+  }
+
+  // ── Worker ↔ controller messages ──────────────────────────────────────────────────────────
+
+  /** A worker holding the job's lease asks its controller; the job is `waiting` until answered or expired. */
+  async askQuestion(jobId: string, token: number, input: AskInput): Promise<WorkerRequestMessage> {
+    const job = await this.getJob(jobId);
+    const payload = job.payload as { task_id?: unknown } | null;
+    const taskId = job.type === "work_order" && typeof payload?.task_id === "string" ? payload.task_id : job.id;
+    return askQuestion(this.ctx, job.id, token, input, { workerId: job.worker ?? "unknown", taskId });
+  }
+
+  /** Open (default), answered or expired worker requests. */
+  listRequests(opts?: { status?: RequestStatus; limit?: number }): Promise<Array<WorkerRequestMessage & { status: RequestStatus }>> {
+    return listRequests(this.ctx, opts);
+  }
+
+  /** A controller's answer; wakes the waiting worker. */
+  answerRequest(requestId: string, input: AnswerInput): Promise<ControllerResponseMessage> {
+    return answerRequest(this.ctx, requestId, input);
+  }
+
+  /** The request's status and, once answered, the response. */
+  getAnswer(requestId: string): Promise<RequestView> {
+    return getAnswer(this.ctx, requestId);
+  }
+
+  /** Waits for the answer (blocking over TCP when given a blocking port, else polling) up to timeoutMs. */
+  waitForAnswer(requestId: string, opts: { timeoutMs: number; blocking?: BlockingRedisPort }): Promise<RequestView> {
+    return waitForAnswer(this.ctx, requestId, opts);
   }
 }
 

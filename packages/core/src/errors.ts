@@ -14,7 +14,18 @@ export type ErrorCode =
   | "request_expired"
   | "already_answered"
   | "config_error"
-  | "redis_error";
+  | "redis_error"
+  // The HTTP API's own codes (packages/core/src/api, functions/):
+  | "bad_request"
+  | "invalid_json"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "unsupported_media_type"
+  | "api_key_not_found"
+  | "encryption_unavailable"
+  | "internal_error";
 
 export class WorkstreamError extends Error {
   readonly code: ErrorCode;
@@ -69,6 +80,33 @@ export class NotCancellableError extends WorkstreamError {
 export class NotInDlqError extends WorkstreamError {
   constructor(jobId: string, status: string | null) {
     super("not_in_dlq", `job "${jobId}" is not in the dead-letter queue (job is ${status ?? "gone"})`, { jobId, status });
+  }
+}
+
+/** No valid API key: missing, malformed, unknown, wrong secret, expired or revoked (the reason stays server-side). */
+export class UnauthorizedError extends WorkstreamError {
+  constructor(message = "a valid API key is required (Authorization: Bearer ws_<id>_<secret>)") {
+    super("unauthorized", message);
+  }
+}
+
+/** A valid key whose roles or permission levels do not allow the operation. */
+export class ForbiddenError extends WorkstreamError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("forbidden", message, details);
+  }
+}
+
+export class ApiKeyNotFoundError extends WorkstreamError {
+  constructor(keyId: string) {
+    super("api_key_not_found", `API key "${keyId}" not found`, { keyId });
+  }
+}
+
+/** A producer marked fields sensitive but no payload encryption key is configured. */
+export class EncryptionUnavailableError extends WorkstreamError {
+  constructor() {
+    super("encryption_unavailable", "payload encryption is not configured on this deployment (WORKSTREAM_ENCRYPTION_KEYS)");
   }
 }
 

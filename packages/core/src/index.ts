@@ -11,3 +11,5 @@ export type { RedisPort, BlockingRedisPort } from "./transports/port.ts";
 export { tcpPort, type TcpPort } from "./transports/tcp.ts";
 export { upstashPort, type UpstashPort } from "./transports/upstash.ts";
 export { connect } from "./transports/connect.ts";
+export * from "./dlq.ts";
+export * from "./requests.ts";

@@ -11,7 +11,22 @@
  *   P {q}:dlq                 ZSET    j -> dead-lettered ms: the dead-letter queue of q
  *   P {q}:counters            HASH    monotonic totals: enqueued, completed, failed, retried, expired, cancelled
  *   P {q}:durations           LIST    run times (ms) of completed jobs since the metrics publisher last drained it
- *   P timers                  ZSET    "L:{j}" -> lease deadline ms; "D:{q}" -> earliest due ms in {q}:delayed
+ *   P timers                  ZSET    "L:{j}" -> lease deadline ms; "D:{q}" -> earliest due ms in {q}:delayed;
+ *                                     "R:{r}" -> expiry ms of open worker request r
+ *   P req:{r}                 HASH    a worker → controller request, its status and the controller's response
+ *   P req:{r}:signal          LIST    one element pushed when r is answered or expires (a blocking waiter's wake-up)
+ *   P requests:open           ZSET    r -> expiry ms, requests awaiting an answer
+ *   P requests:closed         ZSET    r -> closed ms, answered or expired requests within their retention
+ *   P {q}:dlq:seen            STRING  highest dead-lettered ms the DLQ sweep has alerted on (its watermark)
+ *   P metrics:last            HASH    "{q}:enqueued"/"{q}:failed" -> counter values already taken for publishing
+ *   P metrics:outbox          HASH    counts taken but not yet published: "{q}:enqueued|failed|dcount|dsum|dmin|dmax",
+ *                                     plus the publisher's lease ("token", "lease_until")
+ *   P workers                 ZSET    w -> last registry beat ms: the index of live workers (pruned past the record TTL)
+ *   P worker:{w}              HASH    worker w's registry record: state, queues, counts, host, pid (TTL'd, refreshed by beats)
+ *   P worker:{w}:control      STREAM  wake-ups for worker w's blocking wait (suspend/resume); short, TTL'd
+ *   P apikey:{k}              HASH    API key k: principal, roles, permission levels, SHA-256 of its secret, expiry, revocation
+ *   P apikeys                 ZSET    k -> created ms: index of API keys (entries whose record expired are pruned on list)
+ *   P audit                   STREAM  the audit log: principal, action, job, outcome per queue operation (XADD MAXLEN ~)
  *
  * `{q}` is a Redis Cluster hash tag so that one queue's keys share a slot. Job records are global
  * (ids are unique across queues) and scripts touch both, so Workstream targets a single-shard Redis
@@ -36,6 +51,19 @@ export interface KeySpace {
   counters(queue: string): string;
   durations(queue: string): string;
   timers(): string;
+  request(id: string): string;
+  requestSignal(id: string): string;
+  requestsOpen(): string;
+  requestsClosed(): string;
+  /** Index of registered workers by last beat (see worker/registry.ts). */
+  workers(): string;
+  worker(id: string): string;
+  workerControl(id: string): string;
+  /** API key record (security/api-keys.ts); the secret itself is never stored. */
+  apiKey(id: string): string;
+  apiKeys(): string;
+  /** The audit log stream (security/audit.ts). */
+  audit(): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -51,5 +79,18 @@ export function keySpace(prefix: string): KeySpace {
     counters: (queue) => q(queue, "counters"),
     durations: (queue) => q(queue, "durations"),
     timers: () => `${prefix}timers`,
+    workers: () => `${prefix}workers`,
+    worker: (id) => `${prefix}worker:${id}`,
+    workerControl: (id) => `${prefix}worker:${id}:control`,
+    request: (id) => `${prefix}req:${id}`,
+    requestSignal: (id) => `${prefix}req:${id}:signal`,
+    requestsOpen: () => `${prefix}requests:open`,
+    requestsClosed: () => `${prefix}requests:closed`,
+    apiKey: (id) => `${prefix}apikey:${id}`,
+    apiKeys: () => `${prefix}apikeys`,
+    audit: () => `${prefix}audit`,
+    dlqSeen: (queue) => q(queue, "dlq:seen"),
+    metricsLast: () => `${prefix}metrics:last`,
+    metricsOutbox: () => `${prefix}metrics:outbox`,
   };
 }

@@ -21,6 +21,8 @@ export interface BlockingRedisPort extends RedisPort {
    * Resolves true when something arrived.
    */
   waitForEntries(streams: ReadonlyArray<{ key: string; afterId: string }>, timeoutMs: number): Promise<boolean>;
+  /** Blocks until `key` (a list) has an element, pops it, or `timeoutMs` passes. Resolves true when popped. */
+  waitForList?(key: string, timeoutMs: number): Promise<boolean>;
 }
 
 export function isNoScriptError(e: unknown): boolean {

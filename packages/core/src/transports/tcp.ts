@@ -24,6 +24,16 @@ export function tcpPort(url: string, options: RedisOptions = {}): TcpPort {
       const res = await blocking.xread("COUNT", 1, "BLOCK", Math.max(1, Math.floor(timeoutMs)), "STREAMS", ...keys, ...ids);
       return res !== null;
     },
+    async waitForList(key, timeoutMs) {
+      // Its own connection: several jobs of one worker may wait at once, and a blocked
+      // connection serves nobody else.
+      const conn = client.duplicate();
+      try {
+        return (await conn.blpop(key, Math.max(0.01, timeoutMs / 1000))) !== null;
+      } finally {
+        conn.disconnect();
+      }
+    },
     async close() {
       await Promise.allSettled([client.quit(), blocking?.quit()]);
     },

@@ -106,7 +106,37 @@ local function reclaim_lease(id, now, jitter)
   return 0
 end
 
--- Fires due timers (lease deadlines and delayed-job due times), at most `limit` of them.
+-- A worker request is answered or expired: it leaves the open set, its waiter is woken, and its job
+-- goes back from waiting to active once no other request of it is open.
+local function close_request(rid, now, status, job_id)
+  redis.call('ZREM', K_REQ_OPEN, rid)
+  redis.call('ZADD', K_REQ_CLOSED, now, rid)
+  redis.call('ZREM', K_TIMERS, 'R:' .. rid)
+  redis.call('RPUSH', k_req_signal(rid), status)
+  redis.call('PEXPIRE', k_req_signal(rid), 3600000)
+  local j = load_job(job_id, { 'status', 'open_requests', 'history' })
+  if j.status == 'waiting' or j.status == 'active' then
+    local open = math.max(0, num(j.open_requests, 1) - 1)
+    local next_status = j.status
+    if open == 0 and j.status == 'waiting' then next_status = 'active' end
+    redis.call('HSET', k_job(job_id), 'open_requests', open, 'status', next_status,
+      'history', history_push(j.history, now, 'request_' .. status, { r = rid }))
+  end
+end
+
+-- A request's expiry timer fired: an open request past its deadline expires.
+local function expire_request(rid, now)
+  local r = redis.call('HMGET', k_req(rid), 'status', 'expires_at', 'job_id')
+  if r[1] == 'open' and num(r[2], 0) <= now then
+    redis.call('HSET', k_req(rid), 'status', 'expired', 'closed_at', now)
+    close_request(rid, now, 'expired', r[3])
+    return 1
+  end
+  redis.call('ZREM', K_TIMERS, 'R:' .. rid)
+  return 0
+end
+
+-- Fires due timers (lease deadlines, delayed-job due times, request expiries), at most `limit`.
 -- Returns {reclaimed, promoted}.
 local function fire_timers(now, limit, seed)
   local due = redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', now, 'LIMIT', 0, limit)
@@ -115,6 +145,8 @@ local function fire_timers(now, limit, seed)
     local kind, ref = string.sub(m, 1, 1), string.sub(m, 3)
     if kind == 'L' then
       reclaimed = reclaimed + reclaim_lease(ref, now, jitter_for(seed, i))
+    elseif kind == 'R' then
+      expire_request(ref, now)
     else
       promoted = promoted + promote_due(ref, now, 1000)
     end

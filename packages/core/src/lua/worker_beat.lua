@@ -1,0 +1,24 @@
+-- worker_beat: a worker announces itself (registers on its first beat), in one call per beat.
+--
+-- Writes the worker's record and refreshes its TTL, moves it up in the workers index, prunes index
+-- entries whose last beat is older than the TTL (their records have expired too), and tells the
+-- worker whether it has been suspended (suspendWorker sets that flag; a beat never clears it).
+--
+-- KEYS: none (keys are built from the prefix)
+-- ARGV[1]  key prefix
+-- ARGV[2]  now (ms)
+-- ARGV[3]  worker id
+-- ARGV[4]  record TTL in ms
+-- ARGV[5+] field, value pairs of the record: state, queues, levels, concurrency, active_jobs,
+--          jobs_processed, jobs_failed, started_at, host, pid
+-- Returns JSON: {suspended=true|false}
+-- @include keys
+local now, id, ttl = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local key = k_worker(id)
+local fields = { 'id', id, 'beat_at', now }
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', key, unpack(fields))
+redis.call('PEXPIRE', key, ttl)
+redis.call('ZADD', K_WORKERS, now, id)
+redis.call('ZREMRANGEBYSCORE', K_WORKERS, '-inf', now - ttl)
+return cjson.encode({ suspended = redis.call('HGET', key, 'suspended') == '1' })

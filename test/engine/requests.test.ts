@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { tcpPort } from "../../packages/core/src/index.ts";
+import { inject } from "vitest";
+import { TRANSPORTS, makeEngine } from "../support/engines.ts";
+
+describe.each(TRANSPORTS)("worker ↔ controller messages over %s", (transport) => {
+  it("ask → job waiting → controller lists and answers → worker reads the answer → job active → ack", async () => {
+    const { engine } = makeEngine(transport);
+    await engine.enqueue({ id: "wo-1", payload: { task_id: "task-9" }, type: "work_order" });
+    const c = await engine.claim({ workerId: "agent-1" });
+    if (c.status !== "claimed") throw new Error("no job");
+
+    const req = await engine.askQuestion("wo-1", c.lease.token, {
+      requestType: "clarification", message: "Which branch?", context: { options: ["main", "dev"] }, id: "req-1",
+    });
+    expect(req).toMatchObject({ id: "req-1", worker_id: "agent-1", work_order_id: "wo-1", task_id: "task-9", conversation_id: "req-1", parent_message_id: null });
+    expect(Date.parse(req.expires_at) - Date.parse(req.created_at)).toBe(30 * 60_000);
+    expect((await engine.getJob("wo-1")).status).toBe("waiting");
+
+    const open = await engine.listRequests();
+    expect(open.map((r) => [r.id, r.status])).toEqual([["req-1", "open"]]);
+    expect((await engine.getAnswer("req-1")).status).toBe("open");
+
+    const resp = await engine.answerRequest("req-1", { responseType: "instruction", message: "use dev", instructions: ["rebase first"], generatedBy: "human", responderId: "alice" });
+    expect(resp).toMatchObject({ request_id: "req-1", worker_id: "agent-1", work_order_id: "wo-1", generated_by: "human", responder_id: "alice" });
+    await expect(engine.answerRequest("req-1", { responseType: "answer", message: "again", generatedBy: "automated" })).rejects.toMatchObject({ code: "already_answered" });
+
+    const view = await engine.getAnswer("req-1");
+    expect(view).toMatchObject({ status: "answered", response: { message: "use dev", instructions: ["rebase first"] } });
+    expect((await engine.getJob("wo-1")).status).toBe("active");
+    expect(await engine.listRequests()).toEqual([]);
+    expect((await engine.listRequests({ status: "answered" })).map((r) => r.id)).toEqual(["req-1"]);
+
+    await engine.ack("wo-1", c.lease.token, "done");
+    // a follow-up in the same thread needs a live lease
+    await expect(engine.askQuestion("wo-1", c.lease.token, { requestType: "question", message: "?", conversationId: "req-1", parentMessageId: "req-1" })).rejects.toMatchObject({ code: "lease_lost" });
+  });
+
+  it("an unanswered request expires: the worker is told, the controller cannot answer, the job resumes", async () => {
+    const { engine, clock } = makeEngine(transport);
+    await engine.enqueue({ id: "j", payload: {} });
+    const c = await engine.claim({ workerId: "w" });
+    if (c.status !== "claimed") throw new Error("no job");
+    await engine.askQuestion("j", c.lease.token, { requestType: "approval", message: "deploy?", id: "r-exp", ttlMs: 60_000 });
+    clock.advance(60_000);
+    expect((await engine.getAnswer("r-exp")).status).toBe("expired"); // read-side, before maintenance
+    await expect(engine.answerRequest("r-exp", { responseType: "approval", message: "ok", generatedBy: "human" })).rejects.toMatchObject({ code: "request_expired" });
+    expect((await engine.getJob("j")).status).toBe("active");
+    expect(await engine.waitForAnswer("r-exp", { timeoutMs: 5000 })).toMatchObject({ status: "expired", response: null });
+  });
+
+  it("rejects questions without a lease, unknown requests and bad input", async () => {
+    const { engine } = makeEngine(transport);
+    await engine.enqueue({ id: "j", payload: {} });
+    await expect(engine.askQuestion("j", 1, { requestType: "question", message: "?" })).rejects.toMatchObject({ code: "lease_lost" });
+    await expect(engine.askQuestion("nope", 1, { requestType: "question", message: "?" })).rejects.toMatchObject({ code: "job_not_found" });
+    await expect(engine.answerRequest("nope", { responseType: "answer", message: "x", generatedBy: "human" })).rejects.toMatchObject({ code: "request_not_found" });
+    await expect(engine.answerRequest("nope", { responseType: "shrug", message: "x", generatedBy: "human" } as never)).rejects.toMatchObject({ code: "validation_error" });
+    await expect(engine.getAnswer("nope")).rejects.toMatchObject({ code: "request_not_found" });
+  });
+});
+
+describe("waiting for an answer over TCP blocks instead of polling", () => {
+  it("wakes the waiting worker when the controller answers", async () => {
+    const { engine } = makeEngine("tcp");
+    const blocking = tcpPort(inject("redisUrl"));
+    try {
+      await engine.enqueue({ id: "j", payload: {} });
+      const c = await engine.claim({ workerId: "w" });
+      if (c.status !== "claimed") throw new Error("no job");
+      await engine.askQuestion("j", c.lease.token, { requestType: "question", message: "?", id: "r-block" });
+      const waiting = engine.waitForAnswer("r-block", { timeoutMs: 20_000, blocking });
+      await new Promise((r) => setTimeout(r, 50));
+      await engine.answerRequest("r-block", { responseType: "answer", message: "42", generatedBy: "automated" });
+      expect(await waiting).toMatchObject({ status: "answered", response: { message: "42" } });
+    } finally {
+      await blocking.close();
+    }
+  });
+});
