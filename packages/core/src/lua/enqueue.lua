@@ -12,6 +12,7 @@
 -- @include job
 local now = tonumber(ARGV[2])
 local out = {}
+local added = {} -- queue -> jobs created, counted once per queue at the end
 for i = 3, #ARGV do
   local s = cjson.decode(ARGV[i])
   local key = k_job(s.id)
@@ -33,8 +34,9 @@ for i = 3, #ARGV do
       'dlq_ttl_ms', s.dlq_ttl_ms, 'created_at', s.created_at, 'enqueued_at', now, 'ready_at', ready_at,
       'run_at', s.run_at, 'entry', entry, 'token', 0, 'callback_url', s.callback_url,
       'history', history_push(false, now, status))
-    redis.call('HINCRBY', k_counters(s.queue), 'enqueued', 1)
+    added[s.queue] = (added[s.queue] or 0) + 1
     out[#out + 1] = { id = s.id, status = status, created = true }
   end
 end
+for q, n in pairs(added) do redis.call('HINCRBY', k_counters(q), 'enqueued', n) end
 return cjson.encode(out)
