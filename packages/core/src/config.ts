@@ -40,7 +40,7 @@ export const ENV = {
   jobTtlDays: "WORKSTREAM_JOB_TTL_DAYS",
   maxPayloadBytes: "WORKSTREAM_MAX_PAYLOAD_BYTES",
   dlqRetentionDays: "WORKSTREAM_DLQ_RETENTION_DAYS",
-  queues: "WORKSTREAM_QUEUES",
+  queueConfig: "WORKSTREAM_QUEUE_CONFIG",
 } as const;
 
 const intFrom = (name: string) =>
@@ -50,7 +50,7 @@ const intFrom = (name: string) =>
     .transform(Number)
     .optional();
 
-/** User-defined queues in WORKSTREAM_QUEUES: a JSON array; omitted fields take the `default` queue's values. */
+/** User-defined queues in WORKSTREAM_QUEUE_CONFIG: a JSON array; omitted fields take the `default` queue's values. */
 const UserQueues = z.array(QueueConfig.partial().required({ name: true }));
 
 export interface EnvConfig {
@@ -81,16 +81,16 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   const retryMax = read(ENV.retryMax, intFrom(ENV.retryMax));
   const jobTtlDays = read(ENV.jobTtlDays, intFrom(ENV.jobTtlDays));
   const dlqDays = read(ENV.dlqRetentionDays, intFrom(ENV.dlqRetentionDays));
-  const userQueuesRaw = env[ENV.queues];
+  const userQueuesRaw = env[ENV.queueConfig];
   let userQueues: z.infer<typeof UserQueues> = [];
   if (userQueuesRaw) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(userQueuesRaw);
     } catch {
-      throw new ConfigError(`${ENV.queues} is not valid JSON`, { variable: ENV.queues });
+      throw new ConfigError(`${ENV.queueConfig} is not valid JSON`, { variable: ENV.queueConfig });
     }
-    userQueues = read(ENV.queues, z.any().transform(() => parsed).pipe(UserQueues));
+    userQueues = read(ENV.queueConfig, z.any().transform(() => parsed).pipe(UserQueues));
   }
   const base = DEFAULT_QUEUES.map((q) => (retryMax === undefined ? q : { ...q, maxRetries: retryMax }));
   const fallback = base.find((q) => q.name === "default") ?? base[0]!;

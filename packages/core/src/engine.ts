@@ -99,7 +99,7 @@ export interface QueueStats {
   scheduled: number;
   finished: number;
   failed: number;
-  /** Jobs waiting on dependencies. Workstream has no dependencies yet, so this is always 0. */
+  /** Jobs waiting for the jobs they depend on. */
   deferred: number;
   dlq: number;
   oldestPendingAgeMs: number | null;
@@ -183,6 +183,7 @@ export class Engine {
       dlq_ttl_ms: this.settings.dlqRetentionMs,
       run_at: runAt,
       callback_url: r.callbackUrl ?? "",
+      depends_on: [...new Set(r.dependsOn ?? [])],
       created_at: r.createdAt ?? new Date(now).toISOString(),
     };
   }
@@ -207,8 +208,13 @@ export class Engine {
       }
     });
     const raw = await this.run("enqueue", specs.map((s) => JSON.stringify(s)));
-    const replies = parseJson(z.array(z.object({ id: z.string(), status: JobStatus, created: z.boolean() })), raw);
-    return replies.map((r, i) => ({ ...r, queue: specs[i]!.queue }));
+    const reply = parseJson(EnqueueReply, raw);
+    if (!Array.isArray(reply)) {
+      if (reply.error === "job_not_found") throw new ValidationError(`dependsOn: job "${reply.id}" does not exist`, { path: ["dependsOn"], jobId: reply.id });
+      if (reply.error === "self_dependency") throw new ValidationError(`dependsOn: job "${reply.id}" cannot depend on itself`, { path: ["dependsOn"], jobId: reply.id });
+      throw new ValidationError(`dependsOn: job "${reply.id}" already ${reply.status ?? "failed"}; this job could never start`, { path: ["dependsOn"], jobId: reply.id });
+    }
+    return reply.map((r, i) => ({ ...r, queue: specs[i]!.queue }));
   }
 
   /**
@@ -338,7 +344,7 @@ export class Engine {
         scheduled: s.scheduled,
         finished: s.finished,
         failed: s.failed,
-        deferred: 0,
+        deferred: s.deferred,
         dlq: s.dlq,
         oldestPendingAgeMs: s.oldest_ready_at === false ? null : Math.max(0, now - s.oldest_ready_at),
         totals,
@@ -431,9 +437,15 @@ export class Engine {
   }
 }
 
+const EnqueueReply = z.union([
+  z.array(z.object({ id: z.string(), status: JobStatus, created: z.boolean() })),
+  z.object({ error: z.enum(["job_not_found", "dependency_failed", "self_dependency"]), id: z.string(), status: z.string().optional() }),
+]);
+
+/** Must list the fields in the order claim.lua's CLAIM_FIELDS reads them. */
 const CLAIM_FIELDS = [
   "id", "queue", "level", "priority", "type", "payload", "status", "entry", "attempts", "max_attempts", "timeout_ms",
-  "ttl_ms", "token", "history", "created_at", "started_at", "failure_ttl_ms", "callback_url", "error",
+  "ttl_ms", "token", "history", "created_at", "started_at", "failure_ttl_ms", "callback_url", "error", "children",
 ] as const;
 
 const ClaimReply = z.discriminatedUnion("status", [
@@ -477,6 +489,7 @@ const StatsReply = z.array(
     finished: z.number(),
     failed: z.number(),
     dlq: z.number(),
+    deferred: z.number(),
     oldest_ready_at: z.union([z.number(), z.literal(false)]),
     counters: z.union([z.array(z.string()), z.object({})]).transform((c) => (Array.isArray(c) ? c : [])),
   }),

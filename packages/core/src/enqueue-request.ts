@@ -33,6 +33,11 @@ export const EnqueueRequest = z
     ttlSeconds: z.number().int().min(0).max(30 * 86_400).optional(),
     /** Where to report the outcome (delivered through QStash in the cloud). */
     callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    /**
+     * Jobs that must complete before this one starts (ids of existing jobs, or of jobs earlier in
+     * the same batch). If one of them fails for good, expires or is cancelled, this job is cancelled.
+     */
+    dependsOn: z.array(Id).max(100).optional(),
     /** When the producer created it (ISO-8601); defaults to the enqueue time. */
     createdAt: z.iso.datetime({ offset: true }).optional(),
   })

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { PermissionLevel, Priority } from "./messages.ts";
 
 export const JOB_STATUSES = [
+  "deferred", // waiting for the jobs it depends on to complete
   "pending", // ready, waiting for a worker
   "scheduled", // delayed until run_at (or released with a delay)
   "active", // leased by a worker

@@ -9,6 +9,7 @@
  *   P {q}:done                ZSET    j -> finished ms: completed jobs still within their result TTL
  *   P {q}:failed              ZSET    j -> failed ms: jobs that failed for good, within their failure TTL
  *   P {q}:dlq                 ZSET    j -> dead-lettered ms: the dead-letter queue of q
+ *   P {q}:deferred            ZSET    j -> enqueued ms: jobs waiting for the jobs they depend on
  *   P {q}:counters            HASH    monotonic totals: enqueued, completed, failed, retried, expired, cancelled
  *   P {q}:durations           LIST    run times (ms) of completed jobs since the metrics publisher last drained it
  *   P timers                  ZSET    "L:{j}" -> lease deadline ms; "D:{q}" -> earliest due ms in {q}:delayed;
@@ -48,6 +49,7 @@ export interface KeySpace {
   done(queue: string): string;
   failed(queue: string): string;
   dlq(queue: string): string;
+  deferred(queue: string): string;
   counters(queue: string): string;
   durations(queue: string): string;
   timers(): string;
@@ -64,6 +66,11 @@ export interface KeySpace {
   apiKeys(): string;
   /** The audit log stream (security/audit.ts). */
   audit(): string;
+  /** DLQ entries already alerted on (notify/). */
+  dlqSeen(queue: string): string;
+  /** Counter values at the last successful metrics publish (metrics/). */
+  metricsLast(): string;
+  metricsOutbox(): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -76,6 +83,7 @@ export function keySpace(prefix: string): KeySpace {
     done: (queue) => q(queue, "done"),
     failed: (queue) => q(queue, "failed"),
     dlq: (queue) => q(queue, "dlq"),
+    deferred: (queue) => q(queue, "deferred"),
     counters: (queue) => q(queue, "counters"),
     durations: (queue) => q(queue, "durations"),
     timers: () => `${prefix}timers`,

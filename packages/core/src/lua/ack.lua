@@ -1,4 +1,5 @@
--- ack: the job succeeded. Stores the result, ends the delivery, keeps the record for its result TTL.
+-- ack: the job succeeded. Stores the result, ends the delivery, keeps the record for its result TTL,
+-- and releases the jobs that were waiting for it.
 --
 -- KEYS: none
 -- ARGV[1] key prefix
@@ -9,10 +10,11 @@
 -- Returns JSON: {ok=true, duration_ms, callback_url} or {ok=false, code="lease_lost"|"job_not_found", status}
 -- @include keys
 -- @include job
+-- @include retry
 -- @include transitions
 local now, id, token = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local j = load_job(id, { 'status', 'token', 'queue', 'level', 'entry', 'history', 'result_ttl_ms', 'last_started_at',
-  'attempts', 'worker', 'callback_url' })
+  'attempts', 'worker', 'callback_url', 'children' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
 if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
@@ -24,4 +26,5 @@ redis.call('HSET', k_job(id), 'status', 'completed', 'result', ARGV[5], 'finishe
 redis.call('PEXPIRE', k_job(id), num(j.result_ttl_ms, 86400000))
 redis.call('ZADD', k_done(j.queue), now, id)
 redis.call('RPUSH', k_durations(j.queue), duration)
+if j.children then release_children(j.children, now) end
 return cjson.encode({ ok = true, duration_ms = duration, queue = j.queue, callback_url = j.callback_url or '' })

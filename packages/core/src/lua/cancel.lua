@@ -1,5 +1,5 @@
 -- cancel: stop a job that has not finished. A leased job loses its lease (its worker's next
--- heartbeat or ack gets lease_lost).
+-- heartbeat or ack gets lease_lost). Jobs that depend on it are cancelled too.
 --
 -- KEYS: none
 -- ARGV[1] key prefix
@@ -9,9 +9,10 @@
 -- Returns JSON: {ok=true, previous} or {ok=false, code="job_not_found"|"not_cancellable", status}
 -- @include keys
 -- @include job
+-- @include retry
 -- @include transitions
 local now, id = tonumber(ARGV[2]), ARGV[3]
-local j = load_job(id, { 'status', 'queue', 'level', 'entry', 'history', 'failure_ttl_ms' })
+local j = load_job(id, { 'status', 'queue', 'level', 'entry', 'history', 'failure_ttl_ms', 'children' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
 local s = j.status
 if s == 'pending' then
@@ -19,6 +20,8 @@ if s == 'pending' then
   redis.call('XDEL', k_ready(j.queue, j.level), j.entry)
 elseif s == 'scheduled' or s == 'retrying' then
   redis.call('ZREM', k_delayed(j.queue), id)
+elseif s == 'deferred' then
+  redis.call('ZREM', k_deferred(j.queue), id)
 elseif s == 'active' or s == 'waiting' then
   end_delivery(id, j)
 else
@@ -28,4 +31,5 @@ redis.call('HSET', k_job(id), 'status', 'cancelled', 'entry', '', 'lease_until',
   'cancel_reason', ARGV[4], 'history', history_push(j.history, now, 'cancelled', { r = ARGV[4] }))
 redis.call('PEXPIRE', k_job(id), num(j.failure_ttl_ms, 604800000))
 redis.call('HINCRBY', k_counters(j.queue), 'cancelled', 1)
+if j.children then cancel_children(j.children, now, id, 'cancelled') end
 return cjson.encode({ ok = true, previous = s })

@@ -23,7 +23,7 @@ fire_timers(now, 10, ARGV[5])
 
 local CLAIM_FIELDS = { 'id', 'queue', 'level', 'priority', 'type', 'payload', 'status', 'entry', 'attempts',
   'max_attempts', 'timeout_ms', 'ttl_ms', 'token', 'history', 'created_at', 'started_at', 'failure_ttl_ms',
-  'callback_url', 'error' }
+  'callback_url', 'error', 'children' }
 
 local function read_one(stream)
   local res = redis.pcall('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', 1, 'STREAMS', stream, '>')
@@ -60,6 +60,7 @@ for p = 6, #ARGV, 2 do
         'history', history_push(j.history, now, 'expired'))
       redis.call('PEXPIRE', k_job(id), num(j.failure_ttl_ms, 604800000))
       redis.call('HINCRBY', k_counters(q), 'expired', 1)
+      if j.children then cancel_children(j.children, now, id, 'expired') end
     else
       local token = num(j.token, 0) + 1
       local attempts = num(j.attempts, 0) + 1

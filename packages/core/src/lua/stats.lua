@@ -4,7 +4,7 @@
 -- ARGV[1]  key prefix
 -- ARGV[2]  now (ms)
 -- ARGV[3+] triples: queue, result TTL ms, failure TTL ms
--- Returns JSON: [{queue, pending, started, scheduled, finished, failed, dlq, oldest_ready_at, counters=[k,v,...]}]
+-- Returns JSON: [{queue, pending, started, scheduled, finished, failed, dlq, deferred, oldest_ready_at, counters=[k,v,...]}]
 -- pending = ready and not yet delivered; started = leased (delivered, not acked);
 -- scheduled = delayed or waiting out a retry backoff; finished/failed = within their TTL windows.
 -- @include keys
@@ -36,6 +36,7 @@ for p = 3, #ARGV, 3 do
     finished = redis.call('ZCOUNT', k_done(q), now - tonumber(ARGV[p + 1]), '+inf'),
     failed = redis.call('ZCOUNT', k_failed(q), now - tonumber(ARGV[p + 2]), '+inf'),
     dlq = redis.call('ZCARD', k_dlq(q)),
+    deferred = redis.call('ZCARD', k_deferred(q)),
     counters = redis.call('HGETALL', k_counters(q)),
   }
 end

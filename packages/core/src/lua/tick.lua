@@ -33,13 +33,14 @@ for p = 6, #ARGV, 5 do
         for _, e in ipairs(entries) do
           if now - tonumber(e[2][4]) <= ttl then break end
           local id = e[2][2]
-          local j = load_job(id, { 'status', 'entry', 'attempts', 'history', 'failure_ttl_ms' })
+          local j = load_job(id, { 'status', 'entry', 'attempts', 'history', 'failure_ttl_ms', 'children' })
           if j.status == 'pending' and j.entry == e[1] and num(j.attempts, 0) == 0 then
             redis.call('XDEL', stream, e[1])
             redis.call('HSET', k_job(id), 'status', 'expired', 'entry', '', 'finished_at', now,
               'history', history_push(j.history, now, 'expired'))
             redis.call('PEXPIRE', k_job(id), num(j.failure_ttl_ms, 604800000))
             redis.call('HINCRBY', k_counters(q), 'expired', 1)
+            if j.children then cancel_children(j.children, now, id, 'expired') end
             expired = expired + 1
           end
         end

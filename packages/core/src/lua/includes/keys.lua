@@ -10,6 +10,7 @@ local function k_delayed(q) return k_q(q, 'delayed') end
 local function k_done(q) return k_q(q, 'done') end
 local function k_failed(q) return k_q(q, 'failed') end
 local function k_dlq(q) return k_q(q, 'dlq') end
+local function k_deferred(q) return k_q(q, 'deferred') end
 local function k_counters(q) return k_q(q, 'counters') end
 local function k_durations(q) return k_q(q, 'durations') end
 local function k_req(id) return PREFIX .. 'req:' .. id end

@@ -5,7 +5,7 @@
 
 -- The fields fail_attempt and dead_letter need (load them with load_job).
 local FAIL_FIELDS = { 'status', 'queue', 'level', 'entry', 'attempts', 'max_attempts', 'retry', 'history',
-  'failure_ttl_ms', 'dlq_ttl_ms', 'worker', 'token', 'lease_until', 'started_at', 'last_started_at' }
+  'failure_ttl_ms', 'dlq_ttl_ms', 'worker', 'token', 'lease_until', 'started_at', 'last_started_at', 'children' }
 
 -- Appends job `id` to its ready stream; returns the new entry id.
 local function push_ready(q, lvl, id, now)
@@ -29,6 +29,51 @@ local function schedule(q, id, due)
   redis.call('ZADD', K_TIMERS, 'LT', due, 'D:' .. q)
 end
 
+-- A job completed: each job that depends on it has one dependency fewer; those with none left
+-- become pending (or scheduled, if their start time is still ahead).
+local function release_children(csv, now)
+  for cid in string.gmatch(csv or '', '[^,]+') do
+    local c = load_job(cid, { 'status', 'queue', 'level', 'waiting_on', 'history', 'run_at' })
+    if c.status == 'deferred' then
+      local left = num(c.waiting_on, 1) - 1
+      if left > 0 then
+        redis.call('HSET', k_job(cid), 'waiting_on', left)
+      else
+        redis.call('ZREM', k_deferred(c.queue), cid)
+        local run_at = num(c.run_at, 0)
+        if run_at > now then
+          schedule(c.queue, cid, run_at)
+          redis.call('HSET', k_job(cid), 'status', 'scheduled', 'waiting_on', 0,
+            'history', history_push(c.history, now, 'scheduled'))
+        else
+          local entry = push_ready(c.queue, c.level, cid, now)
+          redis.call('HSET', k_job(cid), 'status', 'pending', 'waiting_on', 0, 'entry', entry, 'ready_at', now,
+            'history', history_push(c.history, now, 'pending'))
+        end
+      end
+    end
+  end
+end
+
+-- A job will never complete: the jobs waiting on it (and theirs, transitively; at most 1000) are cancelled.
+local function cancel_children(csv, now, parent, parent_status)
+  local todo, i = {}, 1
+  for cid in string.gmatch(csv or '', '[^,]+') do todo[#todo + 1] = { cid, parent, parent_status } end
+  while i <= #todo and i <= 1000 do
+    local cid, reason = todo[i][1], 'dependency ' .. todo[i][2] .. ' ' .. todo[i][3]
+    i = i + 1
+    local c = load_job(cid, { 'status', 'queue', 'children', 'history', 'failure_ttl_ms' })
+    if c.status == 'deferred' then
+      redis.call('ZREM', k_deferred(c.queue), cid)
+      redis.call('HSET', k_job(cid), 'status', 'cancelled', 'cancel_reason', reason, 'finished_at', now,
+        'history', history_push(c.history, now, 'cancelled', { r = reason }))
+      redis.call('PEXPIRE', k_job(cid), num(c.failure_ttl_ms, 604800000))
+      redis.call('HINCRBY', k_counters(c.queue), 'cancelled', 1)
+      for g in string.gmatch(c.children or '', '[^,]+') do todo[#todo + 1] = { g, cid, 'cancelled' } end
+    end
+  end
+end
+
 local function dead_letter(id, j, now, reason, err, hist)
   local q = j.queue
   redis.call('HSET', k_job(id), 'status', 'failed', 'error', err, 'dlq_at', now, 'dlq_reason', reason,
@@ -38,6 +83,7 @@ local function dead_letter(id, j, now, reason, err, hist)
   redis.call('HINCRBY', k_counters(q), 'failed', 1)
   local ttl = num(j.dlq_ttl_ms, 0)
   if ttl > 0 then redis.call('PEXPIRE', k_job(id), ttl) end
+  if j.children then cancel_children(j.children, now, id, 'failed') end
 end
 
 -- A delivery failed (handler error, or the lease ran out). Retries with backoff while attempts
