@@ -6,8 +6,8 @@ import { settingsFor } from "./settings";
 
 const settings = settingsFor($app.stage);
 
-/** Non-secret configuration; secrets arrive through `link`. */
-export const lambdaEnvironment = {
+/** Non-secret configuration shared by Lambdas and workers; secrets arrive through `link`. */
+export const sharedEnvironment = {
   WORKSTREAM_KEY_PREFIX: settings.keyPrefix,
   WORKSTREAM_METRICS_NAMESPACE: settings.metricsNamespace,
 };
@@ -24,7 +24,7 @@ export function lambdaFunction(
     memory: settings.lambda.memory,
     timeout: opts.timeout,
     link: opts.link,
-    environment: lambdaEnvironment,
+    environment: sharedEnvironment,
     permissions: opts.permissions,
   };
 }

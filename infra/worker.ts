@@ -5,7 +5,7 @@
  * a NAT gateway (none is created). SST's built-in CPU/memory scaling is switched off: a worker
  * waiting on a blocking read is idle on CPU yet fully useful, so only the backlog metric scales it.
  */
-import { lambdaEnvironment } from "./lambda";
+import { sharedEnvironment } from "./lambda";
 import { workerLink } from "./secrets";
 import { settingsFor } from "./settings";
 
@@ -23,7 +23,7 @@ export const worker = new sst.aws.Service("Worker", {
   capacity: w.spot ? "spot" : undefined,
   link: workerLink,
   environment: {
-    ...lambdaEnvironment,
+    ...sharedEnvironment,
     WORKSTREAM_QUEUES: w.queues.join(","),
     WORKSTREAM_CONCURRENCY: String(w.concurrency),
     WORKSTREAM_SHUTDOWN_GRACE_MS: String(w.shutdownGraceMs),

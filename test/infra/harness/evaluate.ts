@@ -48,9 +48,18 @@ export async function evaluateApp(stage: string): Promise<Evaluation> {
   // SST writes a .dockerignore into the image context during run(): point the app's root at a
   // scratch directory so evaluating never touches the repo.
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `ws-infra-${stage}-`));
-  const outFile = path.join(scratch, "evaluation.json");
   // The bundle must sit inside .sst/platform so its external imports (@pulumi/*) resolve there.
   const bundle = path.join(platform, `workstream-infra-test.${stage}.${process.pid}.mjs`);
+  try {
+    await buildBundle(stage, scratch, bundle);
+    return await runBundle(stage, bundle, path.join(scratch, "evaluation.json"));
+  } finally {
+    fs.rmSync(bundle, { force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function buildBundle(stage: string, scratch: string, bundle: string): Promise<void> {
   // What the CLI derives from app() and its own state; the tests check app() itself separately.
   const prod = stage === "prod";
   const app = {
@@ -134,20 +143,27 @@ export async function evaluateApp(stage: string): Promise<Evaluation> {
     ],
   });
 
-  const env: NodeJS.ProcessEnv = { ...process.env, WORKSTREAM_INFRA_OUT: outFile, AWS_EC2_METADATA_DISABLED: "true" };
+}
+
+async function runBundle(stage: string, bundle: string, outFile: string): Promise<Evaluation> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WORKSTREAM_INFRA_OUT: outFile,
+    // Everything AWS is mocked; fake credentials make sure a slip can never reach a real account.
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ACCESS_KEY_ID: "mock",
+    AWS_SECRET_ACCESS_KEY: "mock",
+  };
+  for (const k of ["AWS_PROFILE", "AWS_SESSION_TOKEN", "SST_AWS_ACCESS_KEY_ID", "SST_AWS_SECRET_ACCESS_KEY"]) delete env[k];
   for (const s of SECRET_NAMES) env[`SST_SECRET_${s}`] = `test-${s}`;
   try {
     await promisify(execFile)(process.execPath, [bundle], { env, timeout: 60_000, maxBuffer: 16 << 20 });
   } catch (e) {
     const err = e as Error & { stdout?: string; stderr?: string };
     throw new Error(`evaluating sst.config.ts (stage ${stage}) failed:\n${err.stderr ?? ""}\n${err.stdout ?? ""}`);
-  } finally {
-    fs.rmSync(bundle, { force: true });
   }
   if (!fs.existsSync(outFile)) throw new Error(`evaluating sst.config.ts (stage ${stage}) wrote no result`);
-  const result = JSON.parse(fs.readFileSync(outFile, "utf8")) as Evaluation;
-  fs.rmSync(scratch, { recursive: true, force: true });
-  return result;
+  return JSON.parse(fs.readFileSync(outFile, "utf8")) as Evaluation;
 }
 
 /** The slice of esbuild's plugin API used above (esbuild's types live in .sst/platform). */

@@ -97,6 +97,13 @@ function reveal(v: unknown): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, reveal(x)]));
 }
 
+let builds: string | undefined;
+/** One scratch directory for all fake bundles, removed once the evaluation is written. */
+function buildsDir(): string {
+  builds ??= fs.mkdtempSync(path.join(os.tmpdir(), "ws-infra-builds-"));
+  return builds;
+}
+
 function rpcResult(method: string, args: Record<string, unknown>): unknown {
   if (method === "Provider.Aws.Bootstrap") {
     return {
@@ -110,7 +117,7 @@ function rpcResult(method: string, args: Record<string, unknown>): unknown {
   }
   if (method === "Runtime.Build") {
     // A real (empty) bundle directory: the Function component zips whatever is there.
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "ws-infra-build-"));
+    const out = fs.mkdtempSync(path.join(buildsDir(), "fn-"));
     fs.writeFileSync(path.join(out, "index.mjs"), "export const handler = async () => ({});\n");
     return { handler: "index.handler", out, errors: [], sourcemaps: [] };
   }
@@ -173,5 +180,6 @@ export function writeWhenSettled(file: string, stage: string, root: string, outp
       app: app as Record<string, unknown>,
     };
     fs.writeFileSync(file, JSON.stringify(result));
+    if (builds) fs.rmSync(builds, { recursive: true, force: true });
   });
 }
