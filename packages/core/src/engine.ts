@@ -92,6 +92,24 @@ export interface FailOptions {
 
 export type FailOutcome = "pending" | "retrying" | "dead_lettered";
 
+export interface AckResult {
+  /** Run time of this attempt. */
+  durationMs: number;
+  queue: string;
+  attempts: number;
+  /** Where the producer asked for the outcome to be reported, if anywhere. */
+  callbackUrl: string | null;
+}
+
+export interface FailResult {
+  outcome: FailOutcome;
+  /** When the retry is due (outcome "retrying"). */
+  nextAttemptAt: number | null;
+  queue: string;
+  attempts: number;
+  callbackUrl: string | null;
+}
+
 export interface QueueStats {
   queue: string;
   pending: number;
@@ -278,17 +296,22 @@ export class Engine {
   }
 
   /** Completes the job with a result (any JSON value), kept for the queue's result TTL. */
-  async ack(jobId: string, token: number, result: unknown = null): Promise<{ durationMs: number; callbackUrl: string | null }> {
+  async ack(jobId: string, token: number, result: unknown = null): Promise<AckResult> {
     const id = validate(Id, jobId, "jobId");
     const body = JSON.stringify(result ?? null);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
     const reply = this.leaseReply(id, await this.run("ack", [id, Engine.token(token), body]));
-    return { durationMs: z.number().parse(reply["duration_ms"]), callbackUrl: (reply["callback_url"] as string) || null };
+    return {
+      durationMs: z.number().parse(reply["duration_ms"]),
+      queue: z.string().parse(reply["queue"]),
+      attempts: z.number().parse(reply["attempts"]),
+      callbackUrl: (reply["callback_url"] as string) || null,
+    };
   }
 
   /** Records a failed attempt: retried with backoff while attempts remain and the error is retryable, else dead-lettered. */
-  async fail(jobId: string, token: number, opts: FailOptions): Promise<{ outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null }> {
+  async fail(jobId: string, token: number, opts: FailOptions): Promise<FailResult> {
     const id = validate(Id, jobId, "jobId");
     const err = validate(FailError, opts.error, "error");
     const retryAfter = opts.retryAfterMs ?? -1;
@@ -298,6 +321,8 @@ export class Engine {
     return {
       outcome: z.enum(["pending", "retrying", "dead_lettered"]).parse(reply["outcome"]),
       nextAttemptAt: (reply["next_attempt_at"] as number | false) || null,
+      queue: z.string().parse(reply["queue"]),
+      attempts: z.number().parse(reply["attempts"]),
       callbackUrl: (reply["callback_url"] as string) || null,
     };
   }

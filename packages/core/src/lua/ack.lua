@@ -7,7 +7,7 @@
 -- ARGV[3] job id
 -- ARGV[4] lease token
 -- ARGV[5] result JSON
--- Returns JSON: {ok=true, duration_ms, callback_url} or {ok=false, code="lease_lost"|"job_not_found", status}
+-- Returns JSON: {ok=true, duration_ms, queue, attempts, callback_url} or {ok=false, code="lease_lost"|"job_not_found", status}
 -- @include keys
 -- @include job
 -- @include retry
@@ -27,4 +27,5 @@ redis.call('PEXPIRE', k_job(id), num(j.result_ttl_ms, 86400000))
 redis.call('ZADD', k_done(j.queue), now, id)
 redis.call('RPUSH', k_durations(j.queue), duration)
 if j.children then release_children(j.children, now) end
-return cjson.encode({ ok = true, duration_ms = duration, queue = j.queue, callback_url = j.callback_url or '' })
+return cjson.encode({ ok = true, duration_ms = duration, queue = j.queue, attempts = num(j.attempts, 0),
+  callback_url = j.callback_url or '' })

@@ -9,7 +9,7 @@
 -- ARGV[6] "1" if retryable, "0" if not
 -- ARGV[7] jitter in [-1, 1]
 -- ARGV[8] retry-after in ms (-1 = use the job's retry policy)
--- Returns JSON: {ok=true, outcome="pending"|"retrying"|"dead_lettered", next_attempt_at, queue, callback_url}
+-- Returns JSON: {ok=true, outcome="pending"|"retrying"|"dead_lettered", next_attempt_at, queue, attempts, callback_url}
 --            or {ok=false, code="lease_lost"|"job_not_found", status}
 -- @include keys
 -- @include job
@@ -24,5 +24,5 @@ if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
 end
 local r = fail_attempt(id, j, now, ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8]), 'error')
-return cjson.encode({ ok = true, outcome = r[1], next_attempt_at = r[2], queue = j.queue,
+return cjson.encode({ ok = true, outcome = r[1], next_attempt_at = r[2], queue = j.queue, attempts = num(j.attempts, 0),
   callback_url = j.callback_url or '' })

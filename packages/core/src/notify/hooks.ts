@@ -1,0 +1,301 @@
+/**
+ * Where notifications are triggered. The HTTP API (functions/) and the Worker runtime call these
+ * right after the engine call returns; the scheduled maintenance calls the DLQ and nudge ones.
+ *
+ *   const ack = await engine.ack(jobId, token, result);
+ *   await afterAck(notify, { jobId, result, ack });                  // completed → callback_url
+ *
+ *   const fail = await engine.fail(jobId, token, { error, retryable });
+ *   await afterFail(notify, { jobId, error, retryable, fail });      // failed / dead_lettered → callback_url;
+ *                                                                    // retried job of a push queue → push delivery
+ *   const results = await engine.enqueueBatch(requests);
+ *   await afterEnqueue(notify, results);                             // push queue → one delivery per new job
+ *
+ * `notify` is the context from `createNotifyContext` (null when notifications are off: every hook
+ * is then a no-op). Pass `queue` and `attempts` when you know them (the Worker runtime does); the
+ * hooks look the job up only when they need a field you did not pass. Hooks never throw: each
+ * returns what it delivered, and failures are also logged as structured JSON.
+ *
+ * Which path sends what, so every outcome is sent once:
+ *   completed                                 afterAck
+ *   failed (non-retryable) / dead_lettered    afterFail (the worker's own fail call)
+ *   dead_lettered because the lease expired   the maintenance DLQ sweep (no caller is there to do it)
+ *   DLQ alert webhook (every new DLQ entry)   the maintenance DLQ sweep
+ * With QStash, the deduplication id `${jobId}:${outcome}` also drops a repeated send.
+ */
+import type { EnqueueResult, FailOutcome, QueueStats } from "../engine.ts";
+import { ConfigError } from "../errors.ts";
+import type { Job } from "../job.ts";
+import { describeError, jsonLineLogger, type StructuredLogger } from "../maintenance/log.ts";
+import type { NotifyConfig, PushQueueConfig } from "./config.ts";
+import { createNotifier, NOTIFY_ENV } from "./config.ts";
+import {
+  EVENT_HEADER,
+  type BriefError,
+  type DeliveryResult,
+  type DlqAlertMessage,
+  type Notifier,
+  type Outcome,
+  type OutcomeMessage,
+  type PushMessage,
+} from "./notifier.ts";
+
+/** What the hooks need to look up when the caller did not pass a field: `engine` satisfies it. */
+export interface JobLookup {
+  getJob(jobId: string): Promise<Pick<Job, "queue" | "attempts">>;
+}
+
+export interface NotifyContext {
+  notifier: Notifier;
+  jobs: JobLookup;
+  dlqWebhookUrl: string | null;
+  pushQueues: Readonly<Record<string, PushQueueConfig>>;
+  /** Destination retries per message (default 3). */
+  retries: number;
+  now: () => number;
+  log: StructuredLogger;
+}
+
+export interface DeliveryReport {
+  kind: "callback" | "dlq_alert" | "push";
+  url: string;
+  deduplicationId: string;
+  result: DeliveryResult;
+}
+
+/**
+ * Builds the context the hooks take from a parsed configuration, or null when notifications are
+ * off. Throws a ConfigError naming WORKSTREAM_PUSH_QUEUES when it names a queue the engine lacks.
+ */
+export function createNotifyContext(opts: {
+  config: NotifyConfig;
+  jobs: JobLookup;
+  queueNames: readonly string[];
+  notifier?: Notifier | null;
+  now?: () => number;
+  log?: StructuredLogger;
+}): NotifyContext | null {
+  for (const q of Object.keys(opts.config.pushQueues)) {
+    if (!opts.queueNames.includes(q)) {
+      throw new ConfigError(`${NOTIFY_ENV.pushQueues}: unknown queue "${q}" (known: ${opts.queueNames.join(", ")})`, { variable: NOTIFY_ENV.pushQueues });
+    }
+  }
+  const notifier = opts.notifier === undefined ? createNotifier(opts.config) : opts.notifier;
+  if (!notifier) return null;
+  return {
+    notifier,
+    jobs: opts.jobs,
+    dlqWebhookUrl: opts.config.dlqWebhookUrl,
+    pushQueues: opts.config.pushQueues,
+    retries: opts.config.retries,
+    now: opts.now ?? Date.now,
+    log: opts.log ?? jsonLineLogger,
+  };
+}
+
+/** QStash flow-control key of a push queue: at most `parallelism` of its deliveries run at once. */
+export const pushFlowKey = (queue: string) => `workstream-${queue}`;
+
+async function send(ctx: NotifyContext, kind: DeliveryReport["kind"], d: Parameters<Notifier["deliver"]>[0]): Promise<DeliveryReport> {
+  let result: DeliveryResult;
+  try {
+    result = await ctx.notifier.deliver(d);
+  } catch (e) {
+    result = { ok: false, error: describeError(e).message, status: null };
+  }
+  if (!result.ok) {
+    ctx.log.log({ level: "error", event: "notify.delivery_failed", kind, url: d.url, deduplicationId: d.deduplicationId, error: result.error, status: result.status });
+  }
+  return { kind, url: d.url, deduplicationId: d.deduplicationId, result };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+async function lookup(ctx: NotifyContext, jobId: string, queue?: string, attempts?: number): Promise<{ queue: string; attempts: number } | null> {
+  if (queue !== undefined && attempts !== undefined) return { queue, attempts };
+  try {
+    const job = await ctx.jobs.getJob(jobId);
+    return { queue: queue ?? job.queue, attempts: attempts ?? job.attempts };
+  } catch (e) {
+    ctx.log.log({ level: "warn", event: "notify.job_lookup_failed", jobId, error: describeError(e) });
+    return null;
+  }
+}
+
+/** Sends one outcome to a callback URL. Deduplicated on `${jobId}:${outcome}`. */
+export function notifyOutcome(ctx: NotifyContext, callbackUrl: string, message: OutcomeMessage): Promise<DeliveryReport> {
+  return send(ctx, "callback", {
+    url: callbackUrl,
+    body: message,
+    deduplicationId: `${message.jobId}:${message.outcome}`,
+    retries: ctx.retries,
+    headers: { [EVENT_HEADER]: `job.${message.outcome}` },
+  });
+}
+
+export interface AfterAckInput {
+  jobId: string;
+  /** The result given to engine.ack. */
+  result: unknown;
+  /** What engine.ack returned. */
+  ack: { callbackUrl: string | null };
+  queue?: string;
+  /** The attempt that completed (the claim's `job.attempt`). */
+  attempts?: number;
+}
+
+/** After engine.ack: POSTs `completed` with the result to the job's callback URL, if it has one. */
+export async function afterAck(ctx: NotifyContext | null, input: AfterAckInput): Promise<DeliveryReport[]> {
+  if (!ctx || !input.ack.callbackUrl) return [];
+  const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
+  if (!meta) return [];
+  const message: OutcomeMessage = {
+    jobId: input.jobId,
+    queue: meta.queue,
+    outcome: "completed",
+    result: input.result ?? null,
+    attempts: meta.attempts,
+    finishedAt: new Date(ctx.now()).toISOString(),
+  };
+  return [await notifyOutcome(ctx, input.ack.callbackUrl, message)];
+}
+
+export interface AfterFailInput {
+  jobId: string;
+  /** The error given to engine.fail. */
+  error: { name?: string; message: string; code?: string };
+  /** The `retryable` given to engine.fail (default true). */
+  retryable?: boolean;
+  /** What engine.fail returned. */
+  fail: { outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null };
+  queue?: string;
+  /** The attempt that failed (the claim's `job.attempt`). */
+  attempts?: number;
+}
+
+const brief = (e: AfterFailInput["error"]): BriefError => ({ name: e.name ?? "Error", message: e.message.slice(0, 1000), ...(e.code ? { code: e.code } : {}) });
+
+/**
+ * After engine.fail: a job that failed for good gets its callback (`failed` when the error was
+ * non-retryable, `dead_lettered` when its retries ran out); a job of a push queue that will be
+ * retried gets a push delivery not before its next attempt.
+ */
+export async function afterFail(ctx: NotifyContext | null, input: AfterFailInput): Promise<DeliveryReport[]> {
+  if (!ctx) return [];
+  const reports: DeliveryReport[] = [];
+  if (input.fail.outcome === "dead_lettered") {
+    if (!input.fail.callbackUrl) return [];
+    const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
+    if (!meta) return [];
+    const outcome: Outcome = input.retryable === false ? "failed" : "dead_lettered";
+    reports.push(
+      await notifyOutcome(ctx, input.fail.callbackUrl, {
+        jobId: input.jobId,
+        queue: meta.queue,
+        outcome,
+        error: brief(input.error),
+        attempts: meta.attempts,
+        finishedAt: new Date(ctx.now()).toISOString(),
+      }),
+    );
+    return reports;
+  }
+  if (Object.keys(ctx.pushQueues).length === 0) return [];
+  const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
+  if (!meta || !ctx.pushQueues[meta.queue]) return [];
+  const at = input.fail.nextAttemptAt;
+  reports.push(await push(ctx, meta.queue, input.jobId, "retry", `${input.jobId}:push:a${meta.attempts}`, at !== null && at > ctx.now() ? at : undefined));
+  return reports;
+}
+
+function push(ctx: NotifyContext, queue: string, jobId: string | null, reason: PushMessage["reason"], deduplicationId: string, notBefore?: number): Promise<DeliveryReport> {
+  const cfg = ctx.pushQueues[queue]!;
+  const body: PushMessage = { jobId, queue, reason };
+  return send(ctx, "push", {
+    url: cfg.url,
+    body,
+    deduplicationId,
+    retries: cfg.retries ?? ctx.retries,
+    flowControl: { key: pushFlowKey(queue), parallelism: cfg.parallelism },
+    headers: { [EVENT_HEADER]: "job.push" },
+    ...(notBefore !== undefined ? { notBefore } : {}),
+  });
+}
+
+/**
+ * After engine.enqueue / enqueueBatch: one push delivery per newly created job of a push queue.
+ * A scheduled job is delivered not before its `runAt` (ms) when given; without it, the
+ * maintenance nudge announces it once it is due and waiting.
+ */
+export async function afterEnqueue(
+  ctx: NotifyContext | null,
+  results: ReadonlyArray<EnqueueResult & { runAt?: number | null }>,
+): Promise<DeliveryReport[]> {
+  if (!ctx || Object.keys(ctx.pushQueues).length === 0) return [];
+  const todo = results.filter((r) => r.created && ctx.pushQueues[r.queue] && (r.status === "pending" || (r.status === "scheduled" && r.runAt)));
+  return mapLimit(todo, 10, (r) => push(ctx, r.queue, r.id, "enqueued", `${r.id}:push:a0`, r.status === "scheduled" ? r.runAt ?? undefined : undefined));
+}
+
+/** A new DLQ entry as the maintenance sweep reports it. */
+export interface DeadLetterEntry {
+  id: string;
+  queue: string;
+  deadLetteredAt: number;
+  reason: string;
+  attempts: number;
+  callbackUrl: string | null;
+  error: BriefError;
+}
+
+/**
+ * For new DLQ entries (from the maintenance sweep): one alert each to the DLQ webhook, and the
+ * `dead_lettered` callback for jobs whose last lease expired (no worker was left to report them).
+ */
+export async function notifyDeadLetters(ctx: NotifyContext | null, entries: readonly DeadLetterEntry[]): Promise<DeliveryReport[]> {
+  if (!ctx) return [];
+  const work: Array<() => Promise<DeliveryReport>> = [];
+  for (const e of entries) {
+    const at = new Date(e.deadLetteredAt).toISOString();
+    if (ctx.dlqWebhookUrl) {
+      const url = ctx.dlqWebhookUrl;
+      const body: DlqAlertMessage = { type: "dlq_entry", jobId: e.id, queue: e.queue, reason: e.reason, attempts: e.attempts, error: e.error, deadLetteredAt: at };
+      work.push(() => send(ctx, "dlq_alert", { url, body, deduplicationId: `dlq:${e.id}:${e.deadLetteredAt}`, retries: ctx.retries, headers: { [EVENT_HEADER]: "dlq.entry" } }));
+    }
+    if (e.reason === "lease_expired" && e.callbackUrl) {
+      const url = e.callbackUrl;
+      work.push(() => notifyOutcome(ctx, url, { jobId: e.id, queue: e.queue, outcome: "dead_lettered", error: e.error, attempts: e.attempts, finishedAt: at }));
+    }
+  }
+  return mapLimit(work, 10, (f) => f());
+}
+
+/**
+ * Re-announces work left waiting in push queues (jobs promoted from delay or retry, reclaimed from
+ * a lost lease, or whose delivery was lost): for each push queue whose oldest pending job has
+ * waited at least `olderThanMs`, up to `parallelism` deliveries, deduplicated per minute.
+ */
+export async function nudgePushQueues(ctx: NotifyContext | null, stats: readonly QueueStats[], opts: { at: number; olderThanMs: number }): Promise<DeliveryReport[]> {
+  if (!ctx) return [];
+  const minute = Math.floor(opts.at / 60_000);
+  const work: Array<() => Promise<DeliveryReport>> = [];
+  for (const s of stats) {
+    const cfg = ctx.pushQueues[s.queue];
+    if (!cfg || s.pending === 0 || s.oldestPendingAgeMs === null || s.oldestPendingAgeMs < opts.olderThanMs) continue;
+    for (let i = 0; i < Math.min(s.pending, cfg.parallelism); i++) {
+      work.push(() => push(ctx, s.queue, null, "nudge", `${s.queue}:nudge:${minute}:${i}`));
+    }
+  }
+  return mapLimit(work, 10, (f) => f());
+}
