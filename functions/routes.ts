@@ -47,6 +47,8 @@ export const ROUTES: readonly RouteDef[] = [
   route("dlqPurgeAll", "DELETE", "/v1/dlq"),
   // Observability
   route("stats", "GET", "/v1/stats"),
+  route("workerSuspend", "POST", "/v1/workers/{id}/suspend"),
+  route("workerResume", "POST", "/v1/workers/{id}/resume"),
   // Administration
   route("keysCreate", "POST", "/v1/keys"),
   route("keysList", "GET", "/v1/keys"),

@@ -24,6 +24,7 @@ export type ErrorCode =
   | "method_not_allowed"
   | "unsupported_media_type"
   | "api_key_not_found"
+  | "worker_not_found"
   | "encryption_unavailable"
   | "internal_error";
 
@@ -100,6 +101,12 @@ export class ForbiddenError extends WorkstreamError {
 export class ApiKeyNotFoundError extends WorkstreamError {
   constructor(keyId: string) {
     super("api_key_not_found", `API key "${keyId}" not found`, { keyId });
+  }
+}
+
+export class WorkerNotFoundError extends WorkstreamError {
+  constructor(workerId: string) {
+    super("worker_not_found", `worker "${workerId}" is not registered (or its record expired)`, { workerId });
   }
 }
 

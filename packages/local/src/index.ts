@@ -9,3 +9,4 @@ export {
   type UpstashRestPath,
   type UpstashRestStats,
 } from "./upstash-rest.ts";
+export { startHttpApi, toEventV2, type HttpApiHandle, type HttpApiOptions, type EventDispatcher } from "./http-server.ts";

@@ -1,0 +1,88 @@
+/**
+ * The API functions' configuration, read once per cold start. In AWS the values come from SST's
+ * linked secrets (`Resource.X.value`); locally and in tests from environment variables, which win
+ * when both are present. Everything is validated here, so a bad value fails with the variable's
+ * name before the first request does anything.
+ */
+import { Resource } from "sst/resource";
+import { z } from "zod";
+import {
+  bootstrapKey,
+  ConfigError,
+  configFromEnv,
+  DEFAULT_AUDIT_MAX_ENTRIES,
+  DEFAULT_MAX_BODY_BYTES,
+  notifyConfigFromEnv,
+  parseKeyring,
+  type NotifyConfig,
+  type EnvConfig,
+  type Keyring,
+} from "../../packages/core/src/index.ts";
+
+export const API_ENV = {
+  adminKey: "WORKSTREAM_ADMIN_KEY",
+  encryptionKeys: "WORKSTREAM_ENCRYPTION_KEYS",
+  maxBodyBytes: "WORKSTREAM_MAX_BODY_BYTES",
+  auditMaxEntries: "WORKSTREAM_AUDIT_MAX_ENTRIES",
+} as const;
+
+/** Environment variable ← SST secret it falls back to (names from infra/secrets.ts). */
+const FROM_RESOURCE: Readonly<Record<string, string>> = {
+  UPSTASH_REDIS_REST_URL: "UpstashRedisUrl",
+  UPSTASH_REDIS_REST_TOKEN: "UpstashRedisToken",
+  [API_ENV.adminKey]: "AdminBootstrapKey",
+  [API_ENV.encryptionKeys]: "PayloadEncryptionKey",
+  QSTASH_TOKEN: "QStashToken",
+  QSTASH_CURRENT_SIGNING_KEY: "QStashCurrentSigningKey",
+  QSTASH_NEXT_SIGNING_KEY: "QStashNextSigningKey",
+};
+
+/** A linked secret's value, or undefined when SST links are not active (tests, local stack). */
+function linked(name: string): string | undefined {
+  try {
+    if (!(name in Resource)) return undefined;
+    const value = (Resource as unknown as Record<string, { value?: unknown } | undefined>)[name]?.value;
+    return typeof value === "string" && value !== "" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ApiConfig {
+  engine: EnvConfig;
+  notify: NotifyConfig;
+  bootstrapAdmin: { id: string; hash: string } | null;
+  keyring: Keyring | null;
+  maxBodyBytes: number;
+  auditMaxEntries: number;
+}
+
+const wholeNumber = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`))
+    .optional();
+
+export function apiConfigFromEnv(processEnv: Record<string, string | undefined> = process.env): ApiConfig {
+  const env: Record<string, string | undefined> = { ...processEnv };
+  for (const [variable, secret] of Object.entries(FROM_RESOURCE)) {
+    if (!env[variable]) env[variable] = linked(secret);
+  }
+  const read = <T>(name: string, schema: z.ZodType<T>): T => {
+    const r = schema.safeParse(env[name] === "" ? undefined : env[name]);
+    if (!r.success) throw new ConfigError(`${name}: ${r.error.issues.map((i) => i.message).join("; ")}`, { variable: name });
+    return r.data;
+  };
+  const admin = env[API_ENV.adminKey];
+  const keys = env[API_ENV.encryptionKeys];
+  return {
+    engine: configFromEnv(env),
+    notify: notifyConfigFromEnv(env),
+    bootstrapAdmin: admin ? bootstrapKey(admin, API_ENV.adminKey) : null,
+    keyring: keys ? parseKeyring(keys, API_ENV.encryptionKeys) : null,
+    maxBodyBytes: read(API_ENV.maxBodyBytes, wholeNumber(API_ENV.maxBodyBytes, 1024, 10 * 1024 * 1024)) ?? DEFAULT_MAX_BODY_BYTES,
+    auditMaxEntries: read(API_ENV.auditMaxEntries, wholeNumber(API_ENV.auditMaxEntries, 100, 10_000_000)) ?? DEFAULT_AUDIT_MAX_ENTRIES,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The local stack, in-process: a private redis-server, the Upstash REST stand-in in front of it,
+ * the HTTP API serving the very same Lambda handlers (through @upstash/redis, as in AWS) and the
+ * maintenance tick. `npm run dev` (dev.ts) prints its URLs; end-to-end tests start it directly.
+ *
+ * The handlers read their configuration from the environment on first use, so this sets the
+ * variables (unless already set) before the first request: Upstash URL/token of the stand-in, a
+ * per-run admin key and payload encryption key.
+ */
+import { randomBytes } from "node:crypto";
+import { generateApiKey } from "../../core/src/index.ts";
+import { dispatch } from "../../../functions/_lib/router.ts";
+import { closeRuntime, runtime } from "../../../functions/_lib/runtime.ts";
+import { startHttpApi } from "./http-server.ts";
+import { startRedisServer } from "./redis-server.ts";
+import { startUpstashRest } from "./upstash-rest.ts";
+
+export interface DevStackOptions {
+  /** HTTP API port (default: a free one). */
+  port?: number;
+  redisPort?: number;
+  /** Run engine.tick every `tickMs` (default 5000); false disables it. */
+  tick?: boolean;
+  tickMs?: number;
+  /** Extra environment for the handlers (e.g. WORKSTREAM_KEY_PREFIX). */
+  env?: Record<string, string>;
+}
+
+export interface DevStack {
+  apiUrl: string;
+  redisUrl: string;
+  upstashUrl: string;
+  adminKey: string;
+  stop(): Promise<void>;
+}
+
+export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStack> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch((e: unknown) => console.error("dev stack: stop failed", e));
+  };
+  try {
+    const redis = await startRedisServer({ ...(opts.redisPort !== undefined && { port: opts.redisPort }) });
+    stops.push(() => redis.stop());
+    const token = randomBytes(24).toString("base64url");
+    const rest = await startUpstashRest({ redisUrl: redis.url, token });
+    stops.push(() => rest.close());
+
+    const env = process.env;
+    Object.assign(env, opts.env ?? {});
+    delete env["WORKSTREAM_REDIS_URL"]; // the handlers must go through REST, as in AWS
+    env["UPSTASH_REDIS_REST_URL"] = rest.url;
+    env["UPSTASH_REDIS_REST_TOKEN"] = rest.token;
+    env["WORKSTREAM_ADMIN_KEY"] ||= generateApiKey().key;
+    env["WORKSTREAM_ENCRYPTION_KEYS"] ||= `local:${randomBytes(32).toString("base64")}`;
+    await closeRuntime(); // a runtime from earlier configuration must not survive
+    const rt = runtime();
+    stops.push(() => closeRuntime());
+
+    const http = await startHttpApi({ dispatch, ...(opts.port !== undefined && { port: opts.port }) });
+    stops.push(() => http.close());
+
+    if (opts.tick !== false) {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        rt.engine
+          .tick({ trim: true })
+          .catch((e: unknown) => console.error("dev stack: tick failed", e))
+          .finally(() => (running = false));
+      }, opts.tickMs ?? 5000);
+      timer.unref();
+      stops.push(async () => clearInterval(timer));
+    }
+    return { apiUrl: http.url, redisUrl: redis.url, upstashUrl: rest.url, adminKey: env["WORKSTREAM_ADMIN_KEY"]!, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
