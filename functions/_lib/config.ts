@@ -4,8 +4,8 @@
  * when both are present. Everything is validated here, so a bad value fails with the variable's
  * name before the first request does anything.
  */
-import { Resource } from "sst/resource";
 import { z } from "zod";
+import { linkedEnv } from "./linked-env.ts";
 import {
   bootstrapKey,
   ConfigError,
@@ -26,28 +26,6 @@ export const API_ENV = {
   auditMaxEntries: "WORKSTREAM_AUDIT_MAX_ENTRIES",
 } as const;
 
-/** Environment variable ← SST secret it falls back to (names from infra/secrets.ts). */
-const FROM_RESOURCE: Readonly<Record<string, string>> = {
-  UPSTASH_REDIS_REST_URL: "UpstashRedisUrl",
-  UPSTASH_REDIS_REST_TOKEN: "UpstashRedisToken",
-  [API_ENV.adminKey]: "AdminBootstrapKey",
-  [API_ENV.encryptionKeys]: "PayloadEncryptionKey",
-  QSTASH_TOKEN: "QStashToken",
-  QSTASH_CURRENT_SIGNING_KEY: "QStashCurrentSigningKey",
-  QSTASH_NEXT_SIGNING_KEY: "QStashNextSigningKey",
-};
-
-/** A linked secret's value, or undefined when SST links are not active (tests, local stack). */
-function linked(name: string): string | undefined {
-  try {
-    if (!(name in Resource)) return undefined;
-    const value = (Resource as unknown as Record<string, { value?: unknown } | undefined>)[name]?.value;
-    return typeof value === "string" && value !== "" ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface ApiConfig {
   engine: EnvConfig;
   notify: NotifyConfig;
@@ -66,10 +44,7 @@ const wholeNumber = (name: string, min: number, max: number) =>
     .optional();
 
 export function apiConfigFromEnv(processEnv: Record<string, string | undefined> = process.env): ApiConfig {
-  const env: Record<string, string | undefined> = { ...processEnv };
-  for (const [variable, secret] of Object.entries(FROM_RESOURCE)) {
-    if (!env[variable]) env[variable] = linked(secret);
-  }
+  const env = linkedEnv(processEnv);
   const read = <T>(name: string, schema: z.ZodType<T>): T => {
     const r = schema.safeParse(env[name] === "" ? undefined : env[name]);
     if (!r.success) throw new ConfigError(`${name}: ${r.error.issues.map((i) => i.message).join("; ")}`, { variable: name });

@@ -16,7 +16,7 @@ import {
   type MetricsPublisherDeps,
   type PublishReport,
 } from "../../packages/core/src/index.ts";
-import { cronEnv } from "./env.ts";
+import { linkedEnv } from "../_lib/linked-env.ts";
 
 export function metricsHandler(deps: MetricsPublisherDeps) {
   return async (): Promise<Omit<PublishReport, "alerts"> & { alerts: number }> => {
@@ -26,7 +26,7 @@ export function metricsHandler(deps: MetricsPublisherDeps) {
 }
 
 function depsFromEnv(): MetricsPublisherDeps {
-  const env = cronEnv();
+  const env = linkedEnv();
   const { connection, settings } = configFromEnv(env);
   const { namespace, thresholds } = metricsConfigFromEnv(env);
   const redis = connect(connection);

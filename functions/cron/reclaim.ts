@@ -16,7 +16,7 @@ import {
   type MaintenanceDeps,
   type MaintenanceOptions,
 } from "../../packages/core/src/index.ts";
-import { cronEnv } from "./env.ts";
+import { linkedEnv } from "../_lib/linked-env.ts";
 
 /** EventBridge scheduled events carry their scheduled time; anything else runs "now". */
 const ScheduledTime = z.object({ time: z.iso.datetime() });
@@ -45,7 +45,7 @@ export function reclaimHandler(deps: MaintenanceDeps, options: Omit<MaintenanceO
 }
 
 function depsFromEnv(): MaintenanceDeps {
-  const env = cronEnv();
+  const env = linkedEnv();
   const { connection, settings } = configFromEnv(env);
   const redis = connect(connection);
   const engine = new Engine({ redis, settings });
