@@ -13,6 +13,7 @@ export const qstashNextSigningKey = new sst.Secret("QStashNextSigningKey");
 /** Seeds the first admin API key; afterwards keys are managed through the API. */
 export const adminBootstrapKey = new sst.Secret("AdminBootstrapKey");
 /** AES-256-GCM key for payload fields marked sensitive. */
+/** Keyring for sensitive payload fields: `kid:base64(32 bytes)[,kid:base64…]`, the first one encrypts. */
 export const payloadEncryptionKey = new sst.Secret("PayloadEncryptionKey");
 
 /** Scheduled functions: Redis over REST, QStash (alert webhooks), payload key; no admin bootstrap. */
