@@ -72,3 +72,23 @@ describe.each(TRANSPORTS)("leases, reclaim and fencing over %s", (transport) => 
     expect(await rawRedis().xpending(engine.keys.ready("default", "autonomous"), "workers")).toEqual([0, null, null, null]);
   });
 });
+
+describe.each(TRANSPORTS)("lease holder checks over %s", (transport) => {
+  it("with a holder given, only that holder (or one of its instances) may act on the lease", async () => {
+    const { engine, prefix } = makeEngine(transport);
+    await engine.enqueue({ id: "h", payload: {} });
+    const c = await engine.claim({ workerId: "team-a:pod-1" });
+    if (c.status !== "claimed") throw new Error("no job");
+    const before = await snapshot(prefix);
+    await expect(engine.heartbeat("h", c.lease.token, { holder: "team-b" })).rejects.toMatchObject({ code: "lease_lost" });
+    await expect(engine.ack("h", c.lease.token, null, { holder: "team-b" })).rejects.toMatchObject({ code: "lease_lost" });
+    await expect(engine.ack("h", c.lease.token, null, { holder: "team-a:pod" })).rejects.toMatchObject({ code: "lease_lost" });
+    await expect(engine.fail("h", c.lease.token, { error: { message: "x" }, holder: "team" })).rejects.toMatchObject({ code: "lease_lost" });
+    await expect(engine.release("h", c.lease.token, { holder: "team-b" })).rejects.toMatchObject({ code: "lease_lost" });
+    await expect(engine.askQuestion("h", c.lease.token, { requestType: "question", message: "?" }, { holder: "team-b" })).rejects.toMatchObject({ code: "lease_lost" });
+    expect(await snapshot(prefix)).toEqual(before);
+    await engine.heartbeat("h", c.lease.token, { holder: "team-a" });
+    await engine.ack("h", c.lease.token, "ok", { holder: "team-a:pod-1" });
+    expect((await engine.getJob("h")).status).toBe("completed");
+  });
+});

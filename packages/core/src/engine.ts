@@ -82,7 +82,15 @@ export type ClaimResult =
   | { status: "claimed"; job: ClaimedJob; lease: Lease }
   | { status: "empty"; /** When the next timer (lease deadline or delayed job) is due, if any. */ nextTimerAt: number | null };
 
-export interface FailOptions {
+export interface HolderOption {
+  /**
+   * When set, the operation also requires that the lease belongs to this holder: the job's worker
+   * is `holder` or `holder:<instance>` (the API passes the caller's principal). Otherwise lease_lost.
+   */
+  holder?: string;
+}
+
+export interface FailOptions extends HolderOption {
   error: { name?: string; message: string; stack?: string | null };
   /** False sends the job straight to the dead-letter queue. Default true. */
   retryable?: boolean;
@@ -286,22 +294,22 @@ export class Engine {
   }
 
   /** Extends the lease (to now + extendMs, default the lease length given at claim) and optionally records progress. */
-  async heartbeat(jobId: string, token: number, opts: { extendMs?: number; progress?: unknown } = {}): Promise<{ leaseExpiresAt: number }> {
+  async heartbeat(jobId: string, token: number, opts: { extendMs?: number; progress?: unknown } & HolderOption = {}): Promise<{ leaseExpiresAt: number }> {
     const id = validate(Id, jobId, "jobId");
     const ext = opts.extendMs ?? 0;
     if (!Number.isInteger(ext) || ext < 0) throw new ValidationError("extendMs must be a whole number of ms ≥ 0");
     const progress = opts.progress === undefined ? "" : JSON.stringify(opts.progress);
-    const reply = this.leaseReply(id, await this.run("heartbeat", [id, Engine.token(token), ext, progress]));
+    const reply = this.leaseReply(id, await this.run("heartbeat", [id, Engine.token(token), ext, progress, opts.holder ?? ""]));
     return { leaseExpiresAt: z.number().parse(reply["lease_until"]) };
   }
 
   /** Completes the job with a result (any JSON value), kept for the queue's result TTL. */
-  async ack(jobId: string, token: number, result: unknown = null): Promise<AckResult> {
+  async ack(jobId: string, token: number, result: unknown = null, opts: HolderOption = {}): Promise<AckResult> {
     const id = validate(Id, jobId, "jobId");
     const body = JSON.stringify(result ?? null);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
-    const reply = this.leaseReply(id, await this.run("ack", [id, Engine.token(token), body]));
+    const reply = this.leaseReply(id, await this.run("ack", [id, Engine.token(token), body, opts.holder ?? ""]));
     return {
       durationMs: z.number().parse(reply["duration_ms"]),
       queue: z.string().parse(reply["queue"]),
@@ -316,7 +324,7 @@ export class Engine {
     const err = validate(FailError, opts.error, "error");
     const retryAfter = opts.retryAfterMs ?? -1;
     if (!Number.isInteger(retryAfter) || retryAfter < -1) throw new ValidationError("retryAfterMs must be a whole number of ms ≥ 0");
-    const args = [id, Engine.token(token), JSON.stringify(err), opts.retryable === false ? "0" : "1", this.jitter(), retryAfter];
+    const args = [id, Engine.token(token), JSON.stringify(err), opts.retryable === false ? "0" : "1", this.jitter(), retryAfter, opts.holder ?? ""];
     const reply = this.leaseReply(id, await this.run("fail", args));
     return {
       outcome: z.enum(["pending", "retrying", "dead_lettered"]).parse(reply["outcome"]),
@@ -328,11 +336,11 @@ export class Engine {
   }
 
   /** Gives the job back without counting the attempt (e.g. on shutdown), optionally after a delay. */
-  async release(jobId: string, token: number, opts: { delayMs?: number } = {}): Promise<{ status: "pending" | "scheduled" }> {
+  async release(jobId: string, token: number, opts: { delayMs?: number } & HolderOption = {}): Promise<{ status: "pending" | "scheduled" }> {
     const id = validate(Id, jobId, "jobId");
     const delay = opts.delayMs ?? 0;
     if (!Number.isInteger(delay) || delay < 0) throw new ValidationError("delayMs must be a whole number of ms ≥ 0");
-    const reply = this.leaseReply(id, await this.run("release", [id, Engine.token(token), delay]));
+    const reply = this.leaseReply(id, await this.run("release", [id, Engine.token(token), delay, opts.holder ?? ""]));
     return { status: z.enum(["pending", "scheduled"]).parse(reply["status"]) };
   }
 
@@ -434,11 +442,11 @@ export class Engine {
   // ── Worker ↔ controller messages ──────────────────────────────────────────────────────────
 
   /** A worker holding the job's lease asks its controller; the job is `waiting` until answered or expired. */
-  async askQuestion(jobId: string, token: number, input: AskInput): Promise<WorkerRequestMessage> {
+  async askQuestion(jobId: string, token: number, input: AskInput, opts: HolderOption = {}): Promise<WorkerRequestMessage> {
     const job = await this.getJob(jobId);
     const payload = job.payload as { task_id?: unknown } | null;
     const taskId = job.type === "work_order" && typeof payload?.task_id === "string" ? payload.task_id : job.id;
-    return askQuestion(this.ctx, job.id, token, input, { workerId: job.worker ?? "unknown", taskId });
+    return askQuestion(this.ctx, job.id, token, input, { workerId: job.worker ?? "unknown", taskId, holder: opts.holder ?? "" });
   }
 
   /** Open (default), answered or expired worker requests. */

@@ -100,7 +100,7 @@ export class AlreadyAnsweredError extends WorkstreamError {
 
 const LeaseOk = z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), code: z.string(), status: z.string().optional() })]);
 
-export async function askQuestion(ctx: EngineContext, jobId: string, token: number, input: AskInput, job: { workerId: string; taskId: string }): Promise<WorkerRequestMessage> {
+export async function askQuestion(ctx: EngineContext, jobId: string, token: number, input: AskInput, job: { workerId: string; taskId: string; holder: string }): Promise<WorkerRequestMessage> {
   const id = validate(Id, jobId, "jobId");
   if (!Number.isSafeInteger(token) || token < 1) throw new ValidationError("lease token must be a positive whole number");
   const a = validate(AskInput, input, "");
@@ -120,7 +120,7 @@ export async function askQuestion(ctx: EngineContext, jobId: string, token: numb
     parent_message_id: a.parentMessageId ?? null,
   };
   const reply = LeaseOk.parse(
-    JSON.parse(await ctx.run("ask", [id, token, requestId, JSON.stringify(request), now + a.ttlMs, REQUEST_RETENTION_MS, job.workerId])),
+    JSON.parse(await ctx.run("ask", [id, token, requestId, JSON.stringify(request), now + a.ttlMs, REQUEST_RETENTION_MS, job.workerId, job.holder])),
   );
   if (!reply.ok) {
     if (reply.code === "job_not_found") throw new JobNotFoundError(id);

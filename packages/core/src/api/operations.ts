@@ -35,13 +35,6 @@ export interface WorkerControl {
   resume(workerId: string): Promise<boolean>;
 }
 
-export interface LeaseOwner {
-  exists: boolean;
-  status?: string;
-  worker?: string;
-  token?: number;
-}
-
 export interface OpContext {
   engine: Engine;
   principal: AuthPrincipal;
@@ -49,7 +42,6 @@ export interface OpContext {
   audit: AuditLog;
   keyring: Keyring | null;
   hooks: ApiHooks;
-  leaseOwner(jobId: string): Promise<LeaseOwner>;
   workers: WorkerControl | null;
   openapi(): unknown;
   /** Runs a hook after the response is decided; errors are logged. */
@@ -145,13 +137,6 @@ export function workerIdFor(principal: AuthPrincipal, instance?: string): string
 
 export function ownsWorkerId(principal: AuthPrincipal, workerId: string | undefined | null): boolean {
   return !!workerId && (workerId === principal.name || workerId.startsWith(`${principal.name}:`));
-}
-
-/** A worker may only act on a job its own principal holds: anyone else gets lease_lost (409). */
-async function assertHolds(ctx: OpContext, jobId: string): Promise<void> {
-  const owner = await ctx.leaseOwner(jobId);
-  if (!owner.exists) throw new JobNotFoundError(jobId);
-  if (!ownsWorkerId(ctx.principal, owner.worker)) throw new LeaseLostError(jobId, owner.status ?? null);
 }
 
 const isAdmin = (p: AuthPrincipal) => p.roles.includes("admin");
@@ -360,8 +345,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     responses: { 200: { description: "Lease extended.", schema: S.HeartbeatResponse } },
     errors: LEASE_ERRORS,
     async run(ctx, { params, body }) {
-      await assertHolds(ctx, params.id);
-      const r = await ctx.engine.heartbeat(params.id, body.token, { extendMs: body.extendMs, progress: body.progress });
+      const r = await ctx.engine.heartbeat(params.id, body.token, { extendMs: body.extendMs, progress: body.progress, holder: ctx.principal.name });
       return { status: 200, body: { id: params.id, leaseExpiresAt: iso(r.leaseExpiresAt) }, jobId: params.id };
     },
   }),
@@ -377,8 +361,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     responses: { 200: { description: "Completed.", schema: S.AckResponse } },
     errors: LEASE_ERRORS,
     async run(ctx, { params, body }) {
-      await assertHolds(ctx, params.id);
-      const r = await ctx.engine.ack(params.id, body.token, body.result ?? null);
+      const r = await ctx.engine.ack(params.id, body.token, body.result ?? null, { holder: ctx.principal.name });
       await ctx.hook(() => ctx.hooks.afterAck?.({ jobId: params.id, result: body.result ?? null, ack: r }));
       return { status: 200, body: { id: params.id, status: "completed", durationMs: r.durationMs }, jobId: params.id };
     },
@@ -396,9 +379,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     responses: { 200: { description: "The attempt's outcome.", schema: S.FailResponse } },
     errors: LEASE_ERRORS,
     async run(ctx, { params, body }) {
-      await assertHolds(ctx, params.id);
       const error = { ...body.error, stack: body.error.stack ?? null };
-      const r = await ctx.engine.fail(params.id, body.token, { error, retryable: body.retryable, retryAfterMs: body.retryAfterMs });
+      const r = await ctx.engine.fail(params.id, body.token, { error, retryable: body.retryable, retryAfterMs: body.retryAfterMs, holder: ctx.principal.name });
       await ctx.hook(() => ctx.hooks.afterFail?.({ jobId: params.id, error: body.error, retryable: body.retryable, fail: r }));
       return { status: 200, body: { id: params.id, outcome: r.outcome, nextAttemptAt: iso(r.nextAttemptAt) }, jobId: params.id, details: { outcome: r.outcome } };
     },
@@ -415,8 +397,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     responses: { 200: { description: "Released.", schema: S.ReleaseResponse } },
     errors: LEASE_ERRORS,
     async run(ctx, { params, body }) {
-      await assertHolds(ctx, params.id);
-      const r = await ctx.engine.release(params.id, body.token, { delayMs: body.delayMs });
+      const r = await ctx.engine.release(params.id, body.token, { delayMs: body.delayMs, holder: ctx.principal.name });
       return { status: 200, body: { id: params.id, status: r.status }, jobId: params.id };
     },
   }),
@@ -434,7 +415,6 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     responses: { 201: { description: "The WorkerRequestMessage.", schema: S.AnswerView.shape.request } },
     errors: LEASE_ERRORS,
     async run(ctx, { params, body }) {
-      await assertHolds(ctx, params.id);
       const req = await ctx.engine.askQuestion(params.id, body.token, {
         requestType: body.request_type,
         message: body.message,
@@ -443,7 +423,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
         parentMessageId: body.parent_message_id ?? null,
         ttlMs: body.ttl_seconds * 1000,
         id: body.id,
-      });
+      }, { holder: ctx.principal.name });
       return { status: 201, body: req, jobId: params.id, details: { requestId: req.id, requestType: req.request_type } };
     },
   }),

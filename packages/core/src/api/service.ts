@@ -17,7 +17,7 @@ import { jsonDepth, MAX_JSON_DEPTH, type Keyring } from "../security/encryption.
 import { scriptRunner } from "../security/runner.ts";
 import { errorBody, errorResponse, isUnexpected, type ApiRequest, type ApiResponse } from "./http.ts";
 import { buildOpenApi, type RouteInfo } from "./openapi.ts";
-import { OPERATIONS, type ApiHooks, type LeaseOwner, type OpContext, type Operation, type OperationName, type WorkerControl } from "./operations.ts";
+import { OPERATIONS, type ApiHooks, type OpContext, type Operation, type OperationName, type WorkerControl } from "./operations.ts";
 
 /** Request bodies above this many bytes get 413 (1 MiB of payload plus room for the envelope). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024 + 64 * 1024;
@@ -170,7 +170,6 @@ export class ApiService {
   }
 
   private context(principal: AuthPrincipal): OpContext {
-    const keys = this.engine.keys;
     return {
       engine: this.engine,
       principal,
@@ -178,7 +177,6 @@ export class ApiService {
       audit: this.audit,
       keyring: this.opts.keyring ?? null,
       hooks: this.opts.hooks ?? {},
-      leaseOwner: async (jobId) => JSON.parse(await this.run("lease_owner", [keys.job(jobId)], [])) as LeaseOwner,
       workers: this.opts.workers ?? null,
       openapi: () => this.openapi(),
       hook: async (fn) => {

@@ -7,6 +7,7 @@
 -- ARGV[3] job id
 -- ARGV[4] lease token
 -- ARGV[5] result JSON
+-- ARGV[6] lease holder the caller must be ('' = any; see holds_lease)
 -- Returns JSON: {ok=true, duration_ms, queue, attempts, callback_url} or {ok=false, code="lease_lost"|"job_not_found", status}
 -- @include keys
 -- @include job
@@ -16,7 +17,7 @@ local now, id, token = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local j = load_job(id, { 'status', 'token', 'queue', 'level', 'entry', 'history', 'result_ttl_ms', 'last_started_at',
   'attempts', 'worker', 'callback_url', 'children' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
-if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
+if not holds_lease(j, token, ARGV[6]) then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
 end
 end_delivery(id, j)

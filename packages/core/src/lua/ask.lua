@@ -11,13 +11,14 @@
 -- ARGV[7] expires at (ms)
 -- ARGV[8] how long the record is kept after it expires (ms)
 -- ARGV[9] worker id
+-- ARGV[10] lease holder the caller must be ('' = any; see holds_lease)
 -- Returns JSON: {ok=true} or {ok=false, code="lease_lost"|"job_not_found"|"duplicate_request", status}
 -- @include keys
 -- @include job
 local now, id, token, rid, expires = tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[7])
-local j = load_job(id, { 'status', 'token', 'open_requests', 'history' })
+local j = load_job(id, { 'status', 'token', 'open_requests', 'history', 'worker' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
-if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
+if not holds_lease(j, token, ARGV[10]) then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
 end
 if redis.call('EXISTS', k_req(rid)) == 1 then

@@ -9,6 +9,7 @@
 -- ARGV[6] "1" if retryable, "0" if not
 -- ARGV[7] jitter in [-1, 1]
 -- ARGV[8] retry-after in ms (-1 = use the job's retry policy)
+-- ARGV[9] lease holder the caller must be ('' = any; see holds_lease)
 -- Returns JSON: {ok=true, outcome="pending"|"retrying"|"dead_lettered", next_attempt_at, queue, attempts, callback_url}
 --            or {ok=false, code="lease_lost"|"job_not_found", status}
 -- @include keys
@@ -20,7 +21,7 @@ local fields = { unpack(FAIL_FIELDS) }
 fields[#fields + 1] = 'callback_url'
 local j = load_job(id, fields)
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
-if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
+if not holds_lease(j, token, ARGV[9]) then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
 end
 local r = fail_attempt(id, j, now, ARGV[5], ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8]), 'error')

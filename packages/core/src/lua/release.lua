@@ -6,6 +6,7 @@
 -- ARGV[3] job id
 -- ARGV[4] lease token
 -- ARGV[5] delay in ms before it may run again (0 = at once)
+-- ARGV[6] lease holder the caller must be ('' = any; see holds_lease)
 -- Returns JSON: {ok=true, status="pending"|"scheduled"} or {ok=false, code, status}
 -- @include keys
 -- @include job
@@ -13,7 +14,7 @@
 local now, id, token, delay = tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
 local j = load_job(id, { 'status', 'token', 'queue', 'level', 'entry', 'history', 'attempts', 'worker' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
-if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then
+if not holds_lease(j, token, ARGV[6]) then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
 end
 end_delivery(id, j)

@@ -23,3 +23,13 @@ end
 local function num(v, default)
   return tonumber(v) or default
 end
+
+-- The lease check of every lease-holding operation: the job is leased (active or waiting), the
+-- token is the current one, and, when `holder` is given, the lease belongs to that holder
+-- (`holder` itself or one of its instances `holder:…`).
+local function holds_lease(j, token, holder)
+  if (j.status ~= 'active' and j.status ~= 'waiting') or j.token ~= token then return false end
+  if holder == nil or holder == '' then return true end
+  local w = j.worker or ''
+  return w == holder or string.sub(w, 1, #holder + 1) == holder .. ':'
+end
