@@ -35,7 +35,9 @@ export function tcpPort(url: string, options: RedisOptions = {}): TcpPort {
       }
     },
     async close() {
-      await Promise.allSettled([client.quit(), blocking?.quit()]);
+      // The blocking connection may sit in an XREAD/BLPOP for up to 30 s; QUIT would queue behind it.
+      blocking?.disconnect();
+      await client.quit().catch(() => undefined);
     },
   };
 }

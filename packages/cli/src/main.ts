@@ -1,0 +1,473 @@
+/**
+ * `workstream`: the command line for operators and scripts.
+ *
+ *   workstream worker [options]            run a worker (same as the container entry)
+ *   workstream enqueue [options]           enqueue one job from flags, or --file (one job or an array)
+ *   workstream status <job-id>             a job's record
+ *   workstream stats                       queue and worker stats
+ *   workstream workers suspend|resume <id> suspend or resume a worker
+ *   workstream dlq list|show|replay|purge  dead-letter triage
+ *   workstream keys create|list|revoke     API keys (stored hashed; the secret is shown once)
+ *
+ * Output is human-readable, or JSON with --json. Exit codes: 0 ok, 1 runtime error, 2 usage or
+ * configuration error; every failure prints one line on stderr.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { z } from "zod";
+import {
+  ApiKeyStore,
+  configFromEnv,
+  connect,
+  Queue,
+  scriptRunner,
+  WorkerNotFoundError,
+  WorkstreamError,
+  type ApiKeyInfo,
+  type EnqueueRequestInput,
+  type EnqueueResult,
+  type Job,
+  type QueueStats,
+  type WorkerStats,
+  keySpace,
+  PermissionLevel,
+  Role,
+} from "@workstream/core";
+
+export const USAGE = `usage: workstream <command> [options]
+
+commands:
+  worker [options]                   run a worker until SIGTERM (see: workstream worker --help)
+  enqueue [options]                  enqueue a job:
+      --payload JSON  --type T  --queue Q  --priority low|normal|high|critical  --id ID
+      --permission-level L  --delay-ms N  --max-retries N  --timeout-seconds N
+      --file PATH                    a JSON job object, or an array of them (batched, with progress on stderr)
+  status <job-id>                    a job's status, attempts, result or error
+  stats                              queue stats and workers
+  workers suspend|resume <id>        stop a worker claiming new jobs, or let it claim again
+  dlq list [--queue Q] [--reason R] [--limit N] [--cursor C]
+  dlq show <job-id>
+  dlq replay <job-id>... [--payload JSON]
+  dlq purge <job-id> | --all [--queue Q]
+  keys create --principal NAME --roles r1,r2 [--permission-levels a,b] [--name TEXT] [--expires-in-days N]
+  keys list [--principal NAME] [--all]
+  keys revoke <key-id>
+
+global options:
+  --json       machine-readable output on stdout
+  -h, --help   this help
+
+Redis comes from the environment: WORKSTREAM_REDIS_URL (TCP), or UPSTASH_REDIS_REST_URL and
+UPSTASH_REDIS_REST_TOKEN (HTTP); WORKSTREAM_KEY_PREFIX and the other engine settings likewise.
+Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stderr is a terminal (the progress bar redraws in place). */
+  stderrIsTty: boolean;
+}
+
+/** Batch size for --file arrays (the engine takes at most 1000 per call). */
+export const BATCH_CHUNK = 500;
+
+const USAGE_CODES = new Set(["validation_error", "unknown_queue", "payload_too_large", "config_error"]);
+
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], options: { ...options, json: { type: "boolean" } }, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
+  }
+}
+
+function jsonArg(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`${what} is not valid JSON`);
+  }
+}
+
+const intArg = (v: string | boolean | undefined, flag: string): number | undefined => {
+  if (v === undefined || typeof v === "boolean") return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number`);
+  return Number(v);
+};
+
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+
+// ── rendering ─────────────────────────────────────────────────────────────────────────────────
+
+function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()).join("\n");
+}
+
+const age = (ms: number | null) => (ms === null ? "-" : ms < 1000 ? `${ms}ms` : ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.round(ms / 60_000)}m`);
+
+export function renderStats(queues: readonly QueueStats[], workers: WorkerStats): string {
+  const q = table(
+    ["queue", "pending", "started", "scheduled", "finished", "failed", "deferred", "dlq", "oldest"],
+    queues.map((s) => [s.queue, s.pending, s.started, s.scheduled, s.finished, s.failed, s.deferred, s.dlq, age(s.oldestPendingAgeMs)]),
+  );
+  const summary = `workers: ${workers.total} total, ${workers.idle} idle, ${workers.busy} busy, ${workers.suspended} suspended`;
+  const w = workers.workers.length
+    ? `\n${table(
+        ["worker", "state", "active", "processed", "failed", "uptime", "queues"],
+        workers.workers.map((x) => [x.workerId, x.state, x.active_jobs, x.jobs_processed, x.jobs_failed, `${x.uptime_seconds}s`, x.queues.join(",")]),
+      )}`
+    : "";
+  return `${q}\n\n${summary}${w}\n`;
+}
+
+export function renderJob(job: Job): string {
+  const lines = [
+    `id:        ${job.id}`,
+    `queue:     ${job.queue} (${job.priority}, ${job.permissionLevel})`,
+    `type:      ${job.type}`,
+    `status:    ${job.status}`,
+    `attempts:  ${job.attempts}/${job.maxAttempts}`,
+    `created:   ${job.createdAt}`,
+  ];
+  if (job.worker) lines.push(`worker:    ${job.worker}`);
+  if (job.startedAt) lines.push(`started:   ${job.startedAt}`);
+  if (job.finishedAt) lines.push(`finished:  ${job.finishedAt}`);
+  if (job.nextAttemptAt) lines.push(`next try:  ${job.nextAttemptAt}`);
+  if (job.progress !== null) lines.push(`progress:  ${JSON.stringify(job.progress)}`);
+  if (job.result !== null) lines.push(`result:    ${JSON.stringify(job.result)}`);
+  if (job.error) lines.push(`error:     ${job.error.name}: ${job.error.message}`);
+  if (job.deadLetter) lines.push(`dlq:       ${job.deadLetter.reason} at ${job.deadLetter.at}`);
+  lines.push("history:", ...job.history.map((h) => `  ${h.at}  ${h.status}${h.attempt ? ` #${h.attempt}` : ""}${h.worker ? ` by ${h.worker}` : ""}${h.error ? ` — ${h.error}` : ""}`));
+  return `${lines.join("\n")}\n`;
+}
+
+/** A textual progress bar: `[#########-----------]  900/2000  45%`. */
+export function progressBar(done: number, total: number, width = 30): string {
+  const frac = total === 0 ? 1 : done / total;
+  const filled = Math.round(frac * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} ${String(Math.floor(frac * 100)).padStart(3)}%`;
+}
+
+// ── commands ──────────────────────────────────────────────────────────────────────────────────
+
+type Command = (args: string[], io: CliIo, open: () => Queue) => Promise<void>;
+
+const enqueueCmd: Command = async (args, io, open) => {
+  const { values, positionals } = parse(args, {
+    file: { type: "string" },
+    payload: { type: "string" },
+    type: { type: "string" },
+    queue: { type: "string" },
+    priority: { type: "string" },
+    id: { type: "string" },
+    "permission-level": { type: "string" },
+    "delay-ms": { type: "string" },
+    "max-retries": { type: "string" },
+    "timeout-seconds": { type: "string" },
+  });
+  if (positionals.length) throw new UsageError(`enqueue takes no arguments (got "${positionals[0]}")`);
+  let jobs: unknown[];
+  let batch = false;
+  if (values.file !== undefined) {
+    if (values.payload !== undefined) throw new UsageError("give --file or --payload, not both");
+    let text: string;
+    try {
+      text = readFileSync(str(values.file)!, "utf8");
+    } catch (e) {
+      throw new UsageError(`cannot read ${str(values.file)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    const parsed = jsonArg(text, str(values.file)!);
+    batch = Array.isArray(parsed);
+    jobs = Array.isArray(parsed) ? parsed : [parsed];
+    if (jobs.some((j) => j === null || typeof j !== "object" || Array.isArray(j))) throw new UsageError("--file must hold a job object or an array of job objects");
+  } else {
+    if (values.payload === undefined) throw new UsageError("enqueue needs --payload JSON or --file PATH");
+    const job: Record<string, unknown> = { payload: jsonArg(str(values.payload)!, "--payload") };
+    if (values.type !== undefined) job["type"] = values.type;
+    if (values.queue !== undefined) job["queue"] = values.queue;
+    if (values.priority !== undefined) job["priority"] = values.priority;
+    if (values.id !== undefined) job["id"] = values.id;
+    if (values["permission-level"] !== undefined) job["permissionLevel"] = values["permission-level"];
+    const delay = intArg(values["delay-ms"], "--delay-ms");
+    if (delay !== undefined) job["delayMs"] = delay;
+    const retries = intArg(values["max-retries"], "--max-retries");
+    if (retries !== undefined) job["maxRetries"] = retries;
+    const timeout = intArg(values["timeout-seconds"], "--timeout-seconds");
+    if (timeout !== undefined) job["timeoutSeconds"] = timeout;
+    jobs = [job];
+  }
+  const queue = open();
+  try {
+    const results: EnqueueResult[] = [];
+    const draw = (done: number) => {
+      if (!batch) return;
+      const bar = progressBar(done, jobs.length);
+      io.stderr(io.stderrIsTty ? `\r${bar}` : `${bar}\n`);
+    };
+    draw(0);
+    for (let i = 0; i < jobs.length; i += BATCH_CHUNK) {
+      const chunk = jobs.slice(i, i + BATCH_CHUNK) as EnqueueRequestInput[];
+      try {
+        results.push(...(await queue.enqueueBatch(chunk)));
+      } catch (e) {
+        if (batch && io.stderrIsTty) io.stderr("\n");
+        if (e instanceof WorkstreamError && e.code === "validation_error" && batch) {
+          const index = typeof e.details["index"] === "number" ? i + e.details["index"] : i;
+          throw new WorkstreamError(e.code, `${e.message.replace(/^jobs\[\d+\]/, `jobs[${index}]`)} (${results.length} of ${jobs.length} enqueued before it)`, e.details);
+        }
+        throw e;
+      }
+      draw(results.length);
+    }
+    if (batch && io.stderrIsTty) io.stderr("\n");
+    if (values.json) {
+      io.stdout(`${JSON.stringify(batch ? results : results[0])}\n`);
+    } else if (batch) {
+      const created = results.filter((r) => r.created).length;
+      io.stdout(`enqueued ${created} new job(s), ${results.length - created} already existed\n`);
+    } else {
+      const r = results[0]!;
+      io.stdout(`${r.id}  ${r.queue}  ${r.status}${r.created ? "" : "  (already existed)"}\n`);
+    }
+  } finally {
+    await queue.close();
+  }
+};
+
+const statusCmd: Command = async (args, io, open) => {
+  const { values, positionals } = parse(args, {});
+  if (positionals.length !== 1) throw new UsageError("usage: workstream status <job-id>");
+  const queue = open();
+  try {
+    const job = await queue.status(positionals[0]!);
+    io.stdout(values.json ? `${JSON.stringify(job)}\n` : renderJob(job));
+  } finally {
+    await queue.close();
+  }
+};
+
+const statsCmd: Command = async (args, io, open) => {
+  const { values, positionals } = parse(args, { queue: { type: "string", multiple: true } });
+  if (positionals.length) throw new UsageError(`stats takes no arguments (got "${positionals[0]}")`);
+  const queue = open();
+  try {
+    const queues = await queue.stats(values.queue as string[] | undefined);
+    const workers = await queue.workerStats();
+    io.stdout(values.json ? `${JSON.stringify({ queues, workers })}\n` : renderStats(queues, workers));
+  } finally {
+    await queue.close();
+  }
+};
+
+const workersCmd: Command = async (args, io, open) => {
+  const { values, positionals } = parse(args, {});
+  const [action, id, ...rest] = positionals;
+  if ((action !== "suspend" && action !== "resume") || !id || rest.length) throw new UsageError("usage: workstream workers suspend|resume <worker-id>");
+  const queue = open();
+  try {
+    const found = action === "suspend" ? await queue.suspendWorker(id) : await queue.resumeWorker(id);
+    if (!found) throw new WorkerNotFoundError(id);
+    io.stdout(values.json ? `${JSON.stringify({ workerId: id, suspended: action === "suspend" })}\n` : `${id} ${action === "suspend" ? "suspended" : "resumed"}\n`);
+  } finally {
+    await queue.close();
+  }
+};
+
+const dlqCmd: Command = async (args, io, open) => {
+  const { values, positionals } = parse(args, {
+    queue: { type: "string" },
+    limit: { type: "string" },
+    cursor: { type: "string" },
+    payload: { type: "string" },
+    all: { type: "boolean" },
+    reason: { type: "string" },
+  });
+  const [action, ...ids] = positionals;
+  const out = (json: unknown, text: string) => io.stdout(values.json ? `${JSON.stringify(json)}\n` : text);
+  const withQueue = async (fn: (q: Queue) => Promise<void>) => {
+    const q = open();
+    try {
+      await fn(q);
+    } finally {
+      await q.close();
+    }
+  };
+  switch (action) {
+    case "list": {
+      if (ids.length) throw new UsageError("usage: workstream dlq list [--queue Q] [--limit N] [--cursor C]");
+      const limit = intArg(values.limit, "--limit");
+      return withQueue(async (q) => {
+        const page = await q.dlqList({
+          ...(values.queue !== undefined ? { queues: [str(values.queue)!] } : {}),
+          ...(values.reason !== undefined ? { reason: str(values.reason)! } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+          ...(values.cursor !== undefined ? { cursor: str(values.cursor)! } : {}),
+        });
+        const rows = page.entries.map((e) => [e.id, e.queue, e.reason, e.attempts, e.deadLetteredAt, e.error?.message.slice(0, 60) ?? ""]);
+        out(page, `${table(["job", "queue", "reason", "attempts", "dead-lettered", "error"], rows)}\n${page.nextCursor ? `more: --cursor ${page.nextCursor}\n` : ""}`);
+      });
+    }
+    case "show": {
+      if (ids.length !== 1) throw new UsageError("usage: workstream dlq show <job-id>");
+      return withQueue(async (q) => {
+        const job = await q.dlqGet(ids[0]!);
+        out(job, `${renderJob(job)}${job.error?.stack ? `stack:\n${job.error.stack}\n` : ""}`);
+      });
+    }
+    case "replay": {
+      if (ids.length === 0) throw new UsageError("usage: workstream dlq replay <job-id>... [--payload JSON]");
+      const payload = values.payload === undefined ? undefined : jsonArg(str(values.payload)!, "--payload");
+      return withQueue(async (q) => {
+        const res = await q.dlqReplay(ids, payload === undefined ? {} : { payload });
+        out(res, `${res.map((r) => `${r.id}  ${r.outcome}`).join("\n")}\n`);
+        if (res.some((r) => r.outcome !== "replayed")) process.exitCode = 1;
+      });
+    }
+    case "purge": {
+      if (values.all ? ids.length !== 0 : ids.length !== 1) throw new UsageError("usage: workstream dlq purge <job-id> | --all [--queue Q]");
+      return withQueue(async (q) => {
+        if (values.all) {
+          const r = await q.dlqPurgeAll(str(values.queue));
+          out(r, `purged ${r.purged} job(s)\n`);
+        } else {
+          await q.dlqPurge(ids[0]!);
+          out({ id: ids[0], purged: true }, `purged ${ids[0]}\n`);
+        }
+      });
+    }
+    default:
+      throw new UsageError("usage: workstream dlq list|show|replay|purge …");
+  }
+};
+
+const keysCmd: Command = async (args, io) => {
+  const { values, positionals } = parse(args, {
+    principal: { type: "string" },
+    roles: { type: "string" },
+    "permission-levels": { type: "string" },
+    name: { type: "string" },
+    "expires-in-days": { type: "string" },
+    all: { type: "boolean" },
+  });
+  const [action, ...ids] = positionals;
+  const { connection, settings } = configFromEnv(io.env);
+  const port = connect(connection);
+  const store = new ApiKeyStore(scriptRunner(port, settings.keyPrefix, Date.now), keySpace(settings.keyPrefix), Date.now);
+  const row = (k: ApiKeyInfo) => [k.id, k.principal, k.roles.join(","), k.permissionLevels.join(",") || "-", k.expiresAt ?? "-", k.revokedAt ? "revoked" : "active"];
+  const headers = ["key", "principal", "roles", "levels", "expires", "state"];
+  const out = (json: unknown, text: string) => io.stdout(values.json ? `${JSON.stringify(json)}\n` : text);
+  try {
+    switch (action) {
+      case "create": {
+        if (ids.length || values.principal === undefined || values.roles === undefined) {
+          throw new UsageError("usage: workstream keys create --principal NAME --roles producer,worker,controller,admin [--permission-levels a,b] [--name TEXT] [--expires-in-days N]");
+        }
+        const days = intArg(values["expires-in-days"], "--expires-in-days");
+        const created = await store.create({
+          principal: str(values.principal)!,
+          roles: z.array(Role).parse(str(values.roles)!.split(",").map((r) => r.trim())),
+          ...(values["permission-levels"] !== undefined ? { permissionLevels: z.array(PermissionLevel).parse(str(values["permission-levels"])!.split(",").map((l) => l.trim())) } : {}),
+          ...(values.name !== undefined ? { name: str(values.name)! } : {}),
+          ...(days !== undefined ? { expiresInDays: days } : {}),
+        });
+        out(created, `${table(headers, [row(created)])}\n\nkey (shown once, store it now): ${created.key}\n`);
+        return;
+      }
+      case "list": {
+        if (ids.length) throw new UsageError("usage: workstream keys list [--principal NAME] [--all]");
+        const keys = await store.list({ ...(values.principal !== undefined ? { principal: str(values.principal)! } : {}), includeRevoked: values.all === true });
+        out(keys, `${table(headers, keys.map(row))}\n`);
+        return;
+      }
+      case "revoke": {
+        if (ids.length !== 1) throw new UsageError("usage: workstream keys revoke <key-id>");
+        const k = await store.revoke(ids[0]!);
+        out(k, `revoked ${k.id} (${k.principal})\n`);
+        return;
+      }
+      default:
+        throw new UsageError("usage: workstream keys create|list|revoke …");
+    }
+  } finally {
+    await port.close();
+  }
+};
+
+const COMMANDS: Record<string, Command> = {
+  keys: keysCmd,
+  enqueue: enqueueCmd,
+  status: statusCmd,
+  stats: statsCmd,
+  workers: workersCmd,
+  dlq: dlqCmd,
+};
+
+/**
+ * Runs the CLI with the given arguments; resolves the exit code. Never throws.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2), { env: process.env, stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTty: false });
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    (command === undefined ? io.stderr : io.stdout)(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "worker") {
+    const { runWorkerProcess } = await import("@workstream/worker"); // loaded only for this command
+    return runWorkerProcess({ argv: rest, env: io.env, stderr: (l) => io.stderr(`${l}\n`), stdout: io.stdout });
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.stderr(`workstream: unknown command "${command}" (try: workstream --help)\n`);
+    return 2;
+  }
+  if (rest.includes("-h") || rest.includes("--help")) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    await run(rest, io, () => Queue.fromEnv(io.env));
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const oneLine = message.split("\n")[0]!.slice(0, 500);
+    if (e instanceof UsageError) {
+      io.stderr(`workstream ${command}: ${oneLine}\n`);
+      return 2;
+    }
+    if (e instanceof WorkstreamError) {
+      io.stderr(`workstream ${command}: ${oneLine}\n`);
+      return USAGE_CODES.has(e.code) ? 2 : 1;
+    }
+    if (e instanceof z.ZodError) {
+      io.stderr(`workstream ${command}: ${e.issues[0]?.message ?? "invalid input"}\n`);
+      return 2;
+    }
+    io.stderr(`workstream ${command}: ${oneLine}\n`);
+    return 1;
+  }
+}
+
+const isMain = process.argv[1] !== undefined && /(?:workstream(?:\.mjs)?|cli[\\/]src[\\/]main\.ts|cli\.mjs)$/.test(process.argv[1]);
+if (isMain) {
+  const code = await runCli(process.argv.slice(2), {
+    env: process.env,
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    stderrIsTty: process.stderr.isTTY === true,
+  });
+  // The worker command resolves once it has stopped; everything else is done too.
+  process.stdout.write("", () => process.exit(code));
+}

@@ -1,0 +1,263 @@
+/**
+ * The TypeScript SDK for producers and controllers: a typed `Queue` client over the engine that
+ * works over TCP (`redis://`, `rediss://`) or Upstash's REST API, whichever the configuration names.
+ * Workers use `Worker` (worker/worker.ts) instead.
+ */
+import { configFromEnv, type EngineSettingsInput, type RedisConnection } from "./config.ts";
+import type { DlqListOptions, DlqPage, ReplayOutcome } from "./dlq.ts";
+import { workOrderRequest, type EnqueueRequestInput } from "./enqueue-request.ts";
+import { Engine, type EnqueueResult, type QueueStats } from "./engine.ts";
+import type { Job, JobStatus } from "./job.ts";
+import { WorkOrderMessage, type ControllerResponseMessage, type WorkerRequestMessage, type WorkOrderMessageInput } from "./messages.ts";
+import type { AnswerInput, RequestStatus, RequestView } from "./requests.ts";
+import { connect } from "./transports/connect.ts";
+import type { RedisPort } from "./transports/port.ts";
+import { validate } from "./validate.ts";
+import { WorkerRegistry, type WorkerStats } from "./worker/registry.ts";
+
+/** Where to connect and how the engine is configured (what `configFromEnv()` returns). */
+export interface QueueClientConfig {
+  connection: RedisConnection;
+  settings?: EngineSettingsInput;
+  /** Worker registry record TTL; must match the workers'. Default 90 s. */
+  registryTtlMs?: number;
+}
+
+/**
+ * A producer / controller client: enqueue, inspect, cancel, stats, the dead-letter queue and
+ * worker questions.
+ *
+ * @example
+ * const queue = Queue.connect({ connection: { kind: "tcp", url: "redis://127.0.0.1:6379" } });
+ * const { id } = await queue.enqueue({ priority: "high", type: "debate", payload: { topic: "…" } });
+ * console.log((await queue.status(id)).status); // "pending"
+ * await queue.close();
+ */
+export class Queue {
+  /** The engine underneath, for operations the client does not wrap. */
+  readonly engine: Engine;
+  readonly registry: WorkerRegistry;
+  private readonly port: RedisPort;
+
+  /**
+   * Wraps an engine and the port it uses.
+   *
+   * @example
+   * const port = tcpPort(url);
+   * const queue = new Queue({ engine: new Engine({ redis: port }), redis: port });
+   */
+  constructor(opts: { engine: Engine; redis: RedisPort; registryTtlMs?: number }) {
+    this.engine = opts.engine;
+    this.port = opts.redis;
+    this.registry = new WorkerRegistry({ redis: opts.redis, keys: opts.engine.keys, ...(opts.registryTtlMs ? { ttlMs: opts.registryTtlMs } : {}) });
+  }
+
+  /**
+   * Opens a client on the connection a configuration names (TCP or Upstash REST).
+   *
+   * @example
+   * const queue = Queue.connect({ connection: { kind: "upstash", url: process.env.UPSTASH_REDIS_REST_URL!, token: process.env.UPSTASH_REDIS_REST_TOKEN! } });
+   */
+  static connect(config: QueueClientConfig): Queue {
+    const redis = connect(config.connection);
+    const engine = new Engine({ redis, ...(config.settings ? { settings: config.settings } : {}) });
+    return new Queue({ engine, redis, ...(config.registryTtlMs ? { registryTtlMs: config.registryTtlMs } : {}) });
+  }
+
+  /**
+   * Opens a client configured from the environment (`WORKSTREAM_REDIS_URL` or the Upstash pair,
+   * `WORKSTREAM_KEY_PREFIX`, …). Throws a ConfigError naming the variable at fault.
+   *
+   * @example
+   * const queue = Queue.fromEnv();
+   */
+  static fromEnv(env: Record<string, string | undefined> = process.env): Queue {
+    const { connection, settings } = configFromEnv(env);
+    return Queue.connect({ connection, settings });
+  }
+
+  /**
+   * Enqueues one job; idempotent on `id` (a second enqueue returns the existing job, created=false).
+   *
+   * @example
+   * await queue.enqueue({ id: "debate-7", queue: "default", type: "debate", payload: { rounds: 3 } });
+   */
+  enqueue(input: EnqueueRequestInput): Promise<EnqueueResult> {
+    return this.engine.enqueue(input);
+  }
+
+  /**
+   * Enqueues up to 1000 jobs in one round trip and one atomic script (all validated first).
+   *
+   * @example
+   * const results = await queue.enqueueBatch(ids.map((id) => ({ id, payload: { n: id } })));
+   */
+  enqueueBatch(inputs: readonly EnqueueRequestInput[]): Promise<EnqueueResult[]> {
+    return this.engine.enqueueBatch(inputs);
+  }
+
+  /**
+   * Enqueues a seed work order: its work_order_id is the job id, its priority picks the queue,
+   * its permission level limits who may claim it.
+   *
+   * @example
+   * await queue.enqueueWorkOrder({ id, task_id, work_order_id, task_type: "bugfix", permission_level: "supervised",
+   *   priority: "high", repository_url, branch_name: "fix/42", title: "Fix #42", description: "…", created_at: new Date().toISOString() });
+   */
+  enqueueWorkOrder(workOrder: WorkOrderMessageInput): Promise<EnqueueResult> {
+    const wo = validate(WorkOrderMessage, workOrder, "workOrder");
+    return this.engine.enqueue(workOrderRequest(wo));
+  }
+
+  /**
+   * The job's full record: status, attempts, worker, timestamps, progress, result or error, history.
+   * Rejects with JobNotFoundError.
+   *
+   * @example
+   * const job = await queue.status("debate-7");
+   * if (job.status === "completed") console.log(job.result);
+   */
+  status(jobId: string): Promise<Job> {
+    return this.engine.getJob(jobId);
+  }
+
+  /**
+   * Cancels a job that has not finished (a running job's worker loses its lease).
+   *
+   * @example
+   * const { previous } = await queue.cancel("debate-7", "superseded");
+   */
+  cancel(jobId: string, reason?: string): Promise<{ previous: JobStatus }> {
+    return this.engine.cancel(jobId, reason);
+  }
+
+  /**
+   * Per-queue stats (pending, started, finished, failed, deferred, scheduled, DLQ depth, oldest age).
+   *
+   * @example
+   * for (const s of await queue.stats()) console.log(s.queue, s.pending);
+   */
+  stats(queues?: readonly string[]): Promise<QueueStats[]> {
+    return this.engine.stats(queues);
+  }
+
+  /**
+   * The seed's worker stats: `{ total, idle, busy, suspended, workers: [...] }` from the registry.
+   *
+   * @example
+   * const { total, busy } = await queue.workerStats();
+   */
+  workerStats(): Promise<WorkerStats> {
+    return this.registry.workerStats();
+  }
+
+  /**
+   * Suspends a worker (it finishes what it holds, claims nothing new). Resolves false if unknown.
+   *
+   * @example
+   * await queue.suspendWorker("ip-10-0-1-5-1-a1b2c3");
+   */
+  suspendWorker(workerId: string): Promise<boolean> {
+    return this.registry.suspendWorker(workerId);
+  }
+
+  /**
+   * Resumes a suspended worker. Resolves false if unknown.
+   *
+   * @example
+   * await queue.resumeWorker("ip-10-0-1-5-1-a1b2c3");
+   */
+  resumeWorker(workerId: string): Promise<boolean> {
+    return this.registry.resumeWorker(workerId);
+  }
+
+  /**
+   * Lists dead-lettered jobs (filter by queue, reason, fingerprint, time; paginated).
+   *
+   * @example
+   * const page = await queue.dlqList({ queue: "default", limit: 20 });
+   */
+  dlqList(opts?: DlqListOptions): Promise<DlqPage> {
+    return this.engine.dlqList(opts);
+  }
+
+  /**
+   * One dead-lettered job in full (payload, error with stack, attempts, history).
+   *
+   * @example
+   * const job = await queue.dlqGet("debate-7");
+   */
+  dlqGet(jobId: string): Promise<Job> {
+    return this.engine.dlqGet(jobId);
+  }
+
+  /**
+   * Replays dead-lettered jobs to their origin queue with fresh attempts (optionally a new payload).
+   *
+   * @example
+   * await queue.dlqReplay(["debate-7"], { payload: { rounds: 2 } });
+   */
+  dlqReplay(ids: readonly string[], opts?: { payload?: unknown }): Promise<Array<{ id: string; outcome: ReplayOutcome }>> {
+    return this.engine.dlqReplay(ids, opts);
+  }
+
+  /**
+   * Deletes one dead-lettered job for good.
+   *
+   * @example
+   * await queue.dlqPurge("debate-7");
+   */
+  dlqPurge(jobId: string): Promise<void> {
+    return this.engine.dlqPurge(jobId);
+  }
+
+  /**
+   * Deletes every dead-lettered job of a queue (default: all queues).
+   *
+   * @example
+   * const { purged } = await queue.dlqPurgeAll("low_priority");
+   */
+  dlqPurgeAll(queue?: string): Promise<{ purged: number }> {
+    return this.engine.dlqPurgeAll(queue);
+  }
+
+  /**
+   * Worker questions: open (default), answered or expired.
+   *
+   * @example
+   * for (const r of await queue.listRequests()) console.log(r.id, r.message);
+   */
+  listRequests(opts?: { status?: RequestStatus; limit?: number }): Promise<Array<WorkerRequestMessage & { status: RequestStatus }>> {
+    return this.engine.listRequests(opts);
+  }
+
+  /**
+   * Answers a worker's question; the waiting worker is woken.
+   *
+   * @example
+   * await queue.answerRequest(requestId, { responseType: "approval", message: "go ahead", generatedBy: "human", responderId: "ana" });
+   */
+  answerRequest(requestId: string, input: AnswerInput): Promise<ControllerResponseMessage> {
+    return this.engine.answerRequest(requestId, input);
+  }
+
+  /**
+   * A request's status and, once answered, the response.
+   *
+   * @example
+   * const { status, response } = await queue.getAnswer(requestId);
+   */
+  getAnswer(requestId: string): Promise<RequestView> {
+    return this.engine.getAnswer(requestId);
+  }
+
+  /**
+   * Closes the connection.
+   *
+   * @example
+   * await queue.close();
+   */
+  close(): Promise<void> {
+    return this.port.close();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The real `workstream` binary as a child process: exit codes (0 ok, 1 runtime error, 2 usage or
+ * configuration error) with one line on stderr, and --json output of enqueue, status, stats and
+ * keys against the test run's redis-server.
+ *
+ * The first tests run the bin shim (packages/cli/bin/workstream.mjs) on the TypeScript sources
+ * through tsx, as in development; the rest run the esbuild bundle the shim prefers once built
+ * (what `npm run build:cli` makes), built here into a temp dir: each run of the sources costs
+ * ~1.5 s of CPU in module loading, the bundle ~0.3 s.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { build } from "esbuild";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { ROOT, runCli as runBin } from "../worker/support.ts";
+
+let bundle = "";
+beforeAll(async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "ws-cli-bundle-"));
+  bundle = path.join(dir, "cli.mjs");
+  await build({
+    entryPoints: [path.join(ROOT, "packages", "cli", "src", "main.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile: bundle,
+    logLevel: "silent",
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  });
+  // The bundle's entry check looks for "cli.mjs" in argv[1], as when the shim imports it.
+});
+
+/** The bundled CLI (same code as the shim runs). */
+const runCli = (args: string[], env: Record<string, string>) => runBin(args, env, { bin: bundle });
+
+const oneLine = (s: string) => s.trimEnd().split("\n").length === 1;
+
+function env() {
+  return { WORKSTREAM_REDIS_URL: inject("redisUrl"), WORKSTREAM_KEY_PREFIX: `t${randomUUID().slice(0, 8)}:` };
+}
+
+describe.concurrent("workstream CLI: usage and configuration errors", { timeout: 120_000 }, () => {
+  it("exits 2 with usage when run without a command, 2 with one line for an unknown one", async () => {
+    const none = await runBin([], {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("usage: workstream");
+    const unknown = await runBin(["frobnicate"], {});
+    expect(unknown).toMatchObject({ code: 2, stdout: "" });
+    expect(oneLine(unknown.stderr)).toBe(true);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it("exits 2 with one line for a bad flag, a bad payload and an invalid job", async () => {
+    const e = env();
+    for (const args of [["enqueue", "--bogus"], ["enqueue", "--payload", "{not json"], ["enqueue", "--payload", "{}", "--priority", "urgent"], ["status"]]) {
+      const r = await runCli(args, e);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(oneLine(r.stderr), r.stderr).toBe(true);
+    }
+  });
+
+  it("exits 2 with one line naming the variable when Redis is not configured", async () => {
+    const r = await runCli(["stats"], {});
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain("WORKSTREAM_REDIS_URL");
+    const w = await runCli(["worker"], { WORKSTREAM_REDIS_URL: inject("redisUrl") });
+    expect(w.code).toBe(2);
+    expect(oneLine(w.stderr)).toBe(true);
+    expect(w.stderr).toContain("WORKSTREAM_HANDLER");
+    const c = await runCli(["worker", "--handler", "x.mjs", "--concurrency", "0"], { WORKSTREAM_REDIS_URL: inject("redisUrl") });
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain("concurrency must be 1..1000");
+  });
+
+  it("exits 1 with one line for a runtime error (unknown job)", async () => {
+    const r = await runCli(["status", "no-such-job"], env());
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain("not found");
+  });
+});
+
+describe.concurrent("workstream CLI: enqueue, status, stats", { timeout: 120_000 }, () => {
+  it("enqueues from flags and reads it back with --json", async () => {
+    const e = env();
+    const enq = await runCli(["enqueue", "--id", "cli-1", "--priority", "high", "--type", "debate", "--payload", '{"topic":"tabs"}', "--json"], e);
+    expect(enq.code, enq.stderr).toBe(0);
+    expect(JSON.parse(enq.stdout)).toEqual({ id: "cli-1", queue: "high_priority", status: "pending", created: true });
+    const st = await runCli(["status", "cli-1", "--json"], e);
+    expect(st.code).toBe(0);
+    expect(JSON.parse(st.stdout)).toMatchObject({ id: "cli-1", status: "pending", type: "debate", payload: { topic: "tabs" }, priority: "high" });
+    const again = await runCli(["enqueue", "--id", "cli-1", "--payload", "{}", "--queue", "high_priority", "--json"], e);
+    expect(JSON.parse(again.stdout)).toMatchObject({ id: "cli-1", created: false });
+    const stats = await runCli(["stats", "--json"], e);
+    expect(stats.code).toBe(0);
+    const parsed = JSON.parse(stats.stdout) as { queues: Array<{ queue: string; pending: number }>; workers: { total: number } };
+    expect(parsed.queues.find((q) => q.queue === "high_priority")).toMatchObject({ pending: 1 });
+    expect(parsed.workers).toMatchObject({ total: 0, idle: 0, busy: 0, suspended: 0 });
+    const table = await runCli(["stats"], e);
+    expect(table.stdout).toMatch(/^queue\s+pending\s+started/);
+    expect(table.stdout).toContain("workers: 0 total");
+  });
+
+  it("creates, lists and revokes API keys; suspending an unknown worker exits 1", async () => {
+    const e = env();
+    const created = await runCli(["keys", "create", "--principal", "ci-bot", "--roles", "producer,worker", "--permission-levels", "autonomous", "--json"], e);
+    expect(created.code, created.stderr).toBe(0);
+    const key = JSON.parse(created.stdout) as { id: string; key: string; roles: string[] };
+    expect(key.roles).toEqual(["producer", "worker"]);
+    expect(key.key.length).toBeGreaterThan(20);
+    const listed = JSON.parse((await runCli(["keys", "list", "--json"], e)).stdout) as Array<{ id: string; revokedAt: string | null }>;
+    expect(listed.map((k) => k.id)).toContain(key.id);
+    expect(listed.some((k) => "hash" in k || "key" in k)).toBe(false); // never the secret or its hash
+    const revoked = await runCli(["keys", "revoke", key.id, "--json"], e);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id: key.id, revokedAt: expect.any(String) });
+    const badRole = await runCli(["keys", "create", "--principal", "x", "--roles", "root"], e);
+    expect(badRole.code).toBe(2);
+    const unknown = await runCli(["workers", "suspend", "nobody"], e);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("not registered");
+  });
+
+  it("enqueues a --file array in chunks with a progress bar on stderr", async () => {
+    const e = env();
+    const dir = mkdtempSync(path.join(os.tmpdir(), "ws-cli-"));
+    const file = path.join(dir, "jobs.json");
+    writeFileSync(file, JSON.stringify(Array.from({ length: 1200 }, (_, i) => ({ id: `f-${i}`, payload: { i } }))));
+    const r = await runCli(["enqueue", "--file", file, "--json"], e);
+    expect(r.code, r.stderr).toBe(0);
+    const results = JSON.parse(r.stdout) as Array<{ id: string; created: boolean }>;
+    expect(results).toHaveLength(1200);
+    expect(results.every((x) => x.created)).toBe(true);
+    expect(r.stderr).toContain("1200/1200 100%");
+    expect(r.stderr).toContain(" 500/1200");
+    const stats = JSON.parse((await runCli(["stats", "--json"], e)).stdout) as { queues: Array<{ queue: string; pending: number }> };
+    expect(stats.queues.find((q) => q.queue === "default")!.pending).toBe(1200);
+  });
+});
