@@ -50,6 +50,14 @@ export async function measureEngineCosts(redisUrl: string): Promise<Record<strin
     const a = await engine.getJob("a");
     out["heartbeat"] = await countCommands(admin, () => engine.heartbeat("a", a.leaseToken));
     out["ack"] = await countCommands(admin, () => engine.ack("a", a.leaseToken, { ok: true }));
+    await engine.enqueueBatch([{ id: "n1", payload: {} }, { id: "n2", payload: {} }]);
+    const n1 = await engine.claim({ workerId: "w", queues: ["default"] });
+    if (n1.status !== "claimed") throw new Error("no job");
+    out["ack + claim next (busy worker)"] = await countCommands(admin, () =>
+      engine.ack(n1.job.id, n1.lease.token, null, { next: { workerId: "w", queues: ["default"] } }),
+    );
+    const n2 = await engine.getJob("n2");
+    await engine.ack("n2", n2.leaseToken);
     await engine.enqueue({ id: "b", payload: {} });
     const b = await engine.claim({ workerId: "w", queues: ["default"] });
     if (b.status !== "claimed") throw new Error("no job");
@@ -65,7 +73,8 @@ export async function measureEngineCosts(redisUrl: string): Promise<Record<strin
     // An idle system: nothing ready, nothing leased, nothing delayed.
     const idle = new Engine({ redis: port, settings: { keyPrefix: `idle${Date.now()}:` } });
     out["claim (idle, 3 queues)"] = await countCommands(admin, () => idle.claim({ workerId: "w" }));
-    out["tick (idle, no trim)"] = await countCommands(admin, () => idle.tick());
+    out["tick (idle, minute without TTL scan)"] = await countCommands(admin, () => idle.tick({ expire: false }));
+    out["tick (idle, with TTL scan)"] = await countCommands(admin, () => idle.tick());
     out["tick (idle, with trim)"] = await countCommands(admin, () => idle.tick({ trim: true }));
     return out;
   } finally {

@@ -24,7 +24,7 @@ import { runScript } from "./scripts.ts";
 import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
-import type { EngineContext } from "./context.ts";
+import { listFromLua, type EngineContext } from "./context.ts";
 import { dlqGet, dlqList, dlqPurge, dlqPurgeAll, dlqReplay, type DlqListOptions, type DlqPage, type ReplayOutcome } from "./dlq.ts";
 import { answerRequest, askQuestion, getAnswer, listRequests, waitForAnswer, type AnswerInput, type AskInput, type RequestStatus, type RequestView } from "./requests.ts";
 import type { ControllerResponseMessage, WorkerRequestMessage } from "./messages.ts";
@@ -100,7 +100,29 @@ export interface FailOptions extends HolderOption {
 
 export type FailOutcome = "pending" | "retrying" | "dead_lettered";
 
+export interface AckOptions extends HolderOption {
+  /** Lease the caller's next job(s) in the same call: one round trip per job for a busy worker. */
+  next?: ClaimOptions & { count?: number };
+}
+
+export interface ClaimBatchOptions extends ClaimOptions {
+  /** Most jobs to lease in this call, 1..100. Default 1. */
+  count?: number;
+  /** Streams (e.g. a worker's control stream) whose tips an empty claim reports along with the ready streams'. */
+  tipsFor?: readonly string[];
+}
+
+export interface ClaimBatchResult {
+  jobs: Array<{ job: ClaimedJob; lease: Lease }>;
+  /** When nothing was claimable: the next timer's due time, if any. */
+  nextTimerAt: number | null;
+  /** When nothing was claimable and `tipsFor` was given: each stream (tipsFor first, then the ready streams read) with its newest id. */
+  tips: Array<{ key: string; afterId: string }> | null;
+}
+
 export interface AckResult {
+  /** Jobs leased for the caller in the same call (AckOptions.next). */
+  next: Array<{ job: ClaimedJob; lease: Lease }>;
   /** Run time of this attempt. */
   durationMs: number;
   queue: string;
@@ -248,6 +270,35 @@ export class Engine {
    * claimer may take (within a queue, the most restricted level first: such work has fewer takers).
    */
   async claim(opts: ClaimOptions): Promise<ClaimResult> {
+    const r = await this.claimBatch({ ...opts, count: 1 });
+    const first = r.jobs[0];
+    return first ? { status: "claimed", ...first } : { status: "empty", nextTimerAt: r.nextTimerAt };
+  }
+
+  /**
+   * Leases up to `count` jobs in one call (a worker with several free slots fills them at once).
+   * With `tipsFor`, an empty result also reports the newest entry id of those streams and of every
+   * ready stream it read, for a race-free blocking wait (BlockingRedisPort.waitForEntries).
+   */
+  async claimBatch(opts: ClaimBatchOptions): Promise<ClaimBatchResult> {
+    const { workerId, pairs, leaseMs } = this.claimSpec(opts);
+    const count = opts.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("count must be a whole number from 1 to 100");
+    const tipsFor = opts.tipsFor ?? null;
+    const args = [workerId, leaseMs, Math.floor(this.random() * 1e9), count, tipsFor ? tipsFor.length : 0, ...(tipsFor ?? []), ...pairs];
+    const reply = parseJson(ClaimReply, await this.run("claim", args));
+    if (reply.status === "claimed") return { jobs: reply.jobs.map(toClaimed), nextTimerAt: null, tips: null };
+    let tips: ClaimBatchResult["tips"] = null;
+    if (tipsFor && reply.tips) {
+      const keys = [...tipsFor];
+      for (let i = 0; i < pairs.length; i += 2) keys.push(this.keys.ready(pairs[i]!, pairs[i + 1] as PermissionLevel));
+      tips = keys.map((key, i) => ({ key, afterId: reply.tips ? reply.tips[i] ?? "0-0" : "0-0" }));
+    }
+    return { jobs: [], nextTimerAt: reply.next_timer_at || null, tips };
+  }
+
+  /** Validates claim options into the script's arguments: worker id, (queue, level) pairs in claim order, lease. */
+  private claimSpec(opts: ClaimOptions): { workerId: string; pairs: string[]; leaseMs: number } {
     const workerId = validate(Id, opts.workerId, "workerId");
     const levels = new Set<string>(opts.permissionLevels ?? ["autonomous"]);
     for (const l of levels) if (!(PERMISSION_LEVELS as readonly string[]).includes(l)) throw new ValidationError(`unknown permission level "${l}"`);
@@ -256,28 +307,7 @@ export class Engine {
       .flatMap((q) => LEVEL_CLAIM_ORDER.filter((l) => levels.has(l)).flatMap((l) => [q.name, l]));
     const leaseMs = opts.leaseMs ?? 0;
     if (!Number.isInteger(leaseMs) || leaseMs < 0) throw new ValidationError("leaseMs must be a whole number of ms ≥ 0");
-    const raw = await this.run("claim", [workerId, leaseMs, Math.floor(this.random() * 1e9), ...pairs]);
-    const reply = parseJson(ClaimReply, raw);
-    if (reply.status === "empty") return { status: "empty", nextTimerAt: reply.next_timer_at || null };
-    const f = Object.fromEntries(CLAIM_FIELDS.map((name, i) => [name, reply.fields[i] || undefined]));
-    const job = ClaimedFields.parse(f);
-    return {
-      status: "claimed",
-      job: {
-        id: job.id,
-        queue: job.queue,
-        type: job.type,
-        priority: job.priority,
-        permissionLevel: job.level,
-        payload: JSON.parse(job.payload) as unknown,
-        attempt: reply.attempts,
-        maxAttempts: job.max_attempts,
-        timeoutMs: job.timeout_ms,
-        createdAt: job.created_at,
-        lastError: job.error ? (JSON.parse(job.error) as unknown) : null,
-      },
-      lease: { token: reply.token, expiresAt: reply.lease_until },
-    };
+    return { workerId, pairs, leaseMs };
   }
 
   private leaseReply(jobId: string, raw: string) {
@@ -304,13 +334,21 @@ export class Engine {
   }
 
   /** Completes the job with a result (any JSON value), kept for the queue's result TTL. */
-  async ack(jobId: string, token: number, result: unknown = null, opts: HolderOption = {}): Promise<AckResult> {
+  async ack(jobId: string, token: number, result: unknown = null, opts: AckOptions = {}): Promise<AckResult> {
     const id = validate(Id, jobId, "jobId");
     const body = JSON.stringify(result ?? null);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
-    const reply = this.leaseReply(id, await this.run("ack", [id, Engine.token(token), body, opts.holder ?? ""]));
+    let next = "";
+    if (opts.next) {
+      const spec = this.claimSpec(opts.next);
+      const count = opts.next.count ?? 1;
+      if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("next.count must be a whole number from 1 to 100");
+      next = JSON.stringify({ consumer: spec.workerId, lease_ms: spec.leaseMs, count, pairs: spec.pairs });
+    }
+    const reply = this.leaseReply(id, await this.run("ack", [id, Engine.token(token), body, opts.holder ?? "", next]));
     return {
+      next: ClaimedList.parse(listFromLua(reply["next"] ?? [])).map(toClaimed),
       durationMs: z.number().parse(reply["duration_ms"]),
       queue: z.string().parse(reply["queue"]),
       attempts: z.number().parse(reply["attempts"]),
@@ -387,10 +425,11 @@ export class Engine {
 
   /**
    * One pass of maintenance: reclaims expired leases, promotes due delayed jobs, expires jobs past
-   * their queue TTL and (with `trim`) trims retention indexes. Loops while timers remain due, at
+   * their queue TTL (unless `expire: false`: claims expire such jobs anyway, the scan keeps stats
+   * honest) and (with `trim`) trims retention indexes. Loops while timers remain due, at
    * most `maxPasses` script runs, so a backlog is worked off without one long-running script.
    */
-  async tick(opts: { trim?: boolean; timersPerPass?: number; maxPasses?: number } = {}): Promise<TickResult> {
+  async tick(opts: { trim?: boolean; expire?: boolean; timersPerPass?: number; maxPasses?: number } = {}): Promise<TickResult> {
     const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0 };
     const queueArgs = this.queues.ordered.flatMap((q) => [
       q.name,
@@ -402,7 +441,8 @@ export class Engine {
     const perPass = opts.timersPerPass ?? 200;
     for (let pass = 0; pass < (opts.maxPasses ?? 20); pass++) {
       const trim = pass === 0 && opts.trim === true ? "1" : "0";
-      const raw = await this.run("tick", [Math.floor(this.random() * 1e9), perPass, trim, ...queueArgs]);
+      const expire = pass === 0 && opts.expire !== false ? "1" : "0";
+      const raw = await this.run("tick", [Math.floor(this.random() * 1e9), perPass, trim, expire, ...queueArgs]);
       const r = parseJson(TickReply, raw);
       total.reclaimed += r.reclaimed;
       total.promoted += r.promoted;
@@ -481,16 +521,42 @@ const CLAIM_FIELDS = [
   "ttl_ms", "token", "history", "created_at", "started_at", "failure_ttl_ms", "callback_url", "error", "children",
 ] as const;
 
+const ClaimedEntry = z.object({
+  fields: z.array(z.union([z.string(), z.literal(false)])).length(CLAIM_FIELDS.length),
+  token: z.number().int(),
+  lease_until: z.number(),
+  attempts: z.number().int(),
+});
+const ClaimedList = z.array(ClaimedEntry);
+
 const ClaimReply = z.discriminatedUnion("status", [
-  z.object({ status: z.literal("empty"), next_timer_at: z.union([z.number(), z.literal(false)]) }),
   z.object({
-    status: z.literal("claimed"),
-    fields: z.array(z.union([z.string(), z.literal(false)])).length(CLAIM_FIELDS.length),
-    token: z.number().int(),
-    lease_until: z.number(),
-    attempts: z.number().int(),
+    status: z.literal("empty"),
+    next_timer_at: z.union([z.number(), z.literal(false)]),
+    tips: z.union([z.array(z.string()), z.literal(false)]),
   }),
+  z.object({ status: z.literal("claimed"), jobs: ClaimedList }),
 ]);
+
+function toClaimed(entry: z.infer<typeof ClaimedEntry>): { job: ClaimedJob; lease: Lease } {
+  const job = ClaimedFields.parse(Object.fromEntries(CLAIM_FIELDS.map((name, i) => [name, entry.fields[i] || undefined])));
+  return {
+    job: {
+      id: job.id,
+      queue: job.queue,
+      type: job.type,
+      priority: job.priority,
+      permissionLevel: job.level,
+      payload: JSON.parse(job.payload) as unknown,
+      attempt: entry.attempts,
+      maxAttempts: job.max_attempts,
+      timeoutMs: job.timeout_ms,
+      createdAt: job.created_at,
+      lastError: job.error ? (JSON.parse(job.error) as unknown) : null,
+    },
+    lease: { token: entry.token, expiresAt: entry.lease_until },
+  };
+}
 
 const intString = z.string().regex(/^\d+$/).transform(Number);
 const ClaimedFields = z.object({

@@ -1,5 +1,6 @@
 -- ack: the job succeeded. Stores the result, ends the delivery, keeps the record for its result TTL,
--- and releases the jobs that were waiting for it.
+-- and releases the jobs that were waiting for it. Optionally leases the caller's next job in the same
+-- call (a busy worker then needs one round trip per job).
 --
 -- KEYS: none
 -- ARGV[1] key prefix
@@ -8,11 +9,13 @@
 -- ARGV[4] lease token
 -- ARGV[5] result JSON
 -- ARGV[6] lease holder the caller must be ('' = any; see holds_lease)
--- Returns JSON: {ok=true, duration_ms, queue, attempts, callback_url} or {ok=false, code="lease_lost"|"job_not_found", status}
+-- ARGV[7] next-claim JSON {consumer, lease_ms, count, pairs=[queue, level, ...]} ('' = claim nothing)
+-- Returns JSON: {ok=true, duration_ms, queue, attempts, callback_url, next=[claimed jobs as in claim]} or {ok=false, code="lease_lost"|"job_not_found", status}
 -- @include keys
 -- @include job
 -- @include retry
 -- @include transitions
+-- @include claim_core
 local now, id, token = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local j = load_job(id, { 'status', 'token', 'queue', 'level', 'entry', 'history', 'result_ttl_ms', 'last_started_at',
   'attempts', 'worker', 'callback_url', 'children' })
@@ -28,5 +31,10 @@ redis.call('PEXPIRE', k_job(id), num(j.result_ttl_ms, 86400000))
 redis.call('ZADD', k_done(j.queue), now, id)
 redis.call('RPUSH', k_durations(j.queue), duration)
 if j.children then release_children(j.children, now) end
+local next_jobs = {}
+if ARGV[7] ~= '' then
+  local n = cjson.decode(ARGV[7])
+  next_jobs = claim_jobs(now, n.consumer, n.lease_ms, n.count, n.pairs)
+end
 return cjson.encode({ ok = true, duration_ms = duration, queue = j.queue, attempts = num(j.attempts, 0),
-  callback_url = j.callback_url or '' })
+  callback_url = j.callback_url or '', next = next_jobs })

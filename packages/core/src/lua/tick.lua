@@ -1,6 +1,6 @@
 -- tick: one bounded pass of maintenance.
 --   1. fire due timers: reclaim expired leases (counting the lost attempt), promote due delayed jobs;
---   2. expire ready jobs whose queue TTL passed before they first started;
+--   2. when asked, expire ready jobs whose queue TTL passed before they first started;
 --   3. when asked, trim the finished/failed/DLQ indexes to their retention and bound the durations list.
 -- Safe to run concurrently with itself and with claims: each step re-checks the job's state.
 --
@@ -10,21 +10,22 @@
 -- ARGV[3]  random seed for retry jitter
 -- ARGV[4]  most timers to fire in this pass
 -- ARGV[5]  "1" to trim indexes in this pass
--- ARGV[6+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
+-- ARGV[6]  "1" to scan ready streams for jobs past their TTL in this pass (claims expire such jobs
+--          on their own, so the scan only keeps stats honest and may run less often)
+-- ARGV[7+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
 -- Returns JSON: {reclaimed, promoted, expired, trimmed, more} — more=true when the timer limit was hit.
 -- @include keys
 -- @include job
 -- @include retry
 -- @include transitions
 -- @include streams
-local now, limit, trim = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5] == '1'
-local due_before = redis.call('ZCOUNT', K_TIMERS, '-inf', now)
-local reclaimed, promoted = fire_timers(now, limit, ARGV[3])
+local now, limit, trim, scan = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6] == '1'
+local reclaimed, promoted, fired = fire_timers(now, limit, ARGV[3])
 local expired, trimmed = 0, 0
 
-for p = 6, #ARGV, 5 do
+for p = 7, #ARGV, 5 do
   local q, ttl = ARGV[p], tonumber(ARGV[p + 1])
-  if ttl > 0 then
+  if scan and ttl > 0 then
     for _, lvl in ipairs(LEVELS) do
       local stream = k_ready(q, lvl)
       if redis.call('XLEN', stream) > 0 then
@@ -56,4 +57,4 @@ for p = 6, #ARGV, 5 do
   end
 end
 return cjson.encode({ reclaimed = reclaimed, promoted = promoted, expired = expired, trimmed = trimmed,
-  more = due_before > limit })
+  more = fired >= limit })

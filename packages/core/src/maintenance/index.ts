@@ -34,6 +34,8 @@ export interface MaintenanceOptions {
   at?: number;
   /** Trim indexes on every N-th minute (default 10). */
   trimEveryMinutes?: number;
+  /** Scan ready streams for jobs past their TTL on every N-th minute (default 5; claims expire them anyway). */
+  expireEveryMinutes?: number;
   /** Prune idle consumers on every N-th minute (default 10). */
   pruneEveryMinutes?: number;
   /** A consumer with no pending entries is removed once idle this long (default 1 h). */
@@ -124,7 +126,7 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
   const log = deps.log ?? jsonLineLogger;
   const at = opts.at ?? now();
   const trim = everyNth(at, opts.trimEveryMinutes ?? 10);
-  const tick = await deps.engine.tick({ trim });
+  const tick = await deps.engine.tick({ trim, expire: everyNth(at, opts.expireEveryMinutes ?? 5) });
 
   const consumers = everyNth(at, opts.pruneEveryMinutes ?? 10) ? await pruneConsumers(deps, { idleMs: opts.consumerIdleMs ?? 3_600_000 }) : null;
 

@@ -18,9 +18,9 @@ export interface RedisPort {
 export interface BlockingRedisPort extends RedisPort {
   /**
    * Blocks until any of `streams` gets an entry newer than its id, or `timeoutMs` passes.
-   * Resolves true when something arrived.
+   * Resolves with the keys of the streams that got entries ([] on timeout).
    */
-  waitForEntries(streams: ReadonlyArray<{ key: string; afterId: string }>, timeoutMs: number): Promise<boolean>;
+  waitForEntries(streams: ReadonlyArray<{ key: string; afterId: string }>, timeoutMs: number): Promise<string[]>;
   /** Blocks until `key` (a list) has an element, pops it, or `timeoutMs` passes. Resolves true when popped. */
   waitForList?(key: string, timeoutMs: number): Promise<boolean>;
 }

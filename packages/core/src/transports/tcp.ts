@@ -22,7 +22,7 @@ export function tcpPort(url: string, options: RedisOptions = {}): TcpPort {
       const ids = streams.map((s) => s.afterId);
       const keys = streams.map((s) => s.key);
       const res = await blocking.xread("COUNT", 1, "BLOCK", Math.max(1, Math.floor(timeoutMs)), "STREAMS", ...keys, ...ids);
-      return res !== null;
+      return res === null ? [] : res.map(([key]) => key);
     },
     async waitForList(key, timeoutMs) {
       // Its own connection: several jobs of one worker may wait at once, and a blocked

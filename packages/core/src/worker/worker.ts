@@ -7,9 +7,10 @@
  * entry arrived, a timer is due, or every `reclaimEveryMs` (5 min) as a safety net for timers it
  * could not know of when no maintenance runs.
  *
- * Idle cost: one `XREAD BLOCK` a minute, one registry beat a minute, and one `stream_tips` +
- * `claim` every 5 minutes: 2.4 client commands a minute (see docs/worker.md for the calls inside
- * the scripts, which Upstash also bills).
+ * Idle cost: one `XREAD BLOCK` a minute, one registry beat a minute, and one claim every 5 minutes:
+ * 2.2 client commands a minute (see docs/worker.md for the calls inside the scripts, which Upstash
+ * also bills). Busy: the ack of each job also leases the slot's next one (one round trip per job),
+ * and free slots are filled with one batch claim.
  *
  * Shutdown (`stop()`, SIGTERM in the process entry): stop claiming, let in-flight jobs finish
  * within the grace period, release the rest with their lease (the attempt is not counted),
@@ -149,6 +150,8 @@ interface Running {
   interrupt: () => void;
   hbTimer?: NodeJS.Timeout;
   timeoutTimer?: NodeJS.Timeout;
+  /** Jobs the ack leased for this slot (ack-and-claim-next). */
+  next?: Array<{ job: ClaimedJob; lease: Lease }>;
 }
 
 const MIN_WAIT_MS = 50;
@@ -349,10 +352,7 @@ export class Worker {
     this.beatTimer = setTimeout(() => {
       this.beating = this.registry
         .beat(this.beatRecord())
-        .then(({ suspended }) => {
-          if (suspended !== this.suspended) this.logger.info(suspended ? "worker suspended" : "worker resumed", { workerId: this.workerId });
-          this.suspended = suspended;
-        })
+        .then(({ suspended }) => this.setSuspended(suspended))
         .catch((e: unknown) => this.logger.warn("registry beat failed", { error: e }))
         .finally(() => {
           if (!this.stopped) this.scheduleBeat();
@@ -363,58 +363,56 @@ export class Worker {
   // ── claiming ──────────────────────────────────────────────────────────────────────────────
 
   private async loop(): Promise<void> {
-    let idle = false; // the last claim came back empty: the next one is preceded by a tips read
+    // Read the suspended flag (stream_tips) before the first claim, after a wake-up on the control
+    // stream, and while suspended; otherwise claims go straight out.
+    let checkSuspension = true;
     let errors = 0;
     while (!this.stopping) {
-      if (this.active.size >= this.concurrency) {
+      const free = this.concurrency - this.active.size;
+      if (free <= 0) {
         await this.slotFree();
         continue;
       }
       try {
-        let tips: string[] | null = null;
-        if (idle || this.suspended) {
+        if (checkSuspension || this.suspended) {
           const t = await this.streamTips();
-          tips = t.tips;
-          if (t.suspended !== this.suspended) this.logger.info(t.suspended ? "worker suspended" : "worker resumed", { workerId: this.workerId });
-          this.suspended = t.suspended;
+          this.setSuspended(t.suspended);
+          checkSuspension = false;
+          if (this.suspended) {
+            // Claim nothing; wake on the control stream (resume) or after the longest wait.
+            await this.wait([{ key: this.controlKey, afterId: t.tips[0]! }], this.settings.maxWaitMs);
+            checkSuspension = true;
+            continue;
+          }
         }
         if (this.stopping) break;
-        if (this.suspended) {
-          // Claim nothing; wake on the control stream (resume) or after the longest wait.
-          await this.wait([{ key: this.controlKey, afterId: tips![0]! }], this.settings.maxWaitMs);
-          idle = true;
-          continue;
-        }
         this.claims++;
-        const res = await this.engine.claim({
+        const res = await this.engine.claimBatch({
           workerId: this.workerId,
           queues: this.queues,
           permissionLevels: this.permissionLevels,
           leaseMs: this.leaseMs,
+          count: Math.min(free, 100),
+          tipsFor: [this.controlKey],
         });
         errors = 0;
-        if (res.status === "claimed") {
-          idle = false;
-          if (this.stopping) {
-            await this.releaseClaimed(res.job, res.lease);
-            break;
+        if (res.jobs.length > 0) {
+          for (const c of res.jobs) {
+            if (this.stopping) await this.releaseClaimed(c.job, c.lease);
+            else this.startJob(c.job, c.lease);
           }
-          this.startJob(res.job, res.lease);
           continue;
         }
-        if (!idle || !tips) {
-          // Read the tips first and claim once more, so nothing added meanwhile is slept through.
-          idle = true;
-          continue;
-        }
-        const streams = [this.controlKey, ...this.readyStreams].map((key, i) => ({ key, afterId: tips[i]! }));
-        // Renew a wait that timed out with nothing new: nothing became claimable without a new
-        // entry unless a timer fell due, so claiming again would only cost commands.
+        // Nothing claimable: block until something is appended after this claim (the tips come from
+        // the same atomic script, so nothing is slept through). A wait that times out with nothing
+        // new is renewed: no job becomes claimable without a new entry unless a timer falls due.
+        const streams = res.tips ?? [];
         const claimedAt = Date.now();
         for (let renewals = 0; renewals < 10_000 && !this.stopping; renewals++) {
           const arrived = await this.wait(streams, this.waitTimeout(res.nextTimerAt, claimedAt));
+          if (arrived.includes(this.controlKey)) checkSuspension = true;
           const now = Date.now();
-          if (arrived || (res.nextTimerAt !== null && now >= res.nextTimerAt) || now - claimedAt >= this.settings.reclaimEveryMs) break;
+          if (arrived.length > 0 || (res.nextTimerAt !== null && now >= res.nextTimerAt) || now - claimedAt >= this.settings.reclaimEveryMs) break;
         }
       } catch (e) {
         if (this.stopping) break;
@@ -426,6 +424,11 @@ export class Worker {
     }
   }
 
+  private setSuspended(suspended: boolean): void {
+    if (suspended !== this.suspended) this.logger.info(suspended ? "worker suspended" : "worker resumed", { workerId: this.workerId });
+    this.suspended = suspended;
+  }
+
   private waitTimeout(nextTimerAt: number | null, claimedAt: number): number {
     const now = Date.now();
     let t = Math.min(this.settings.maxWaitMs, claimedAt + this.settings.reclaimEveryMs - now);
@@ -433,12 +436,12 @@ export class Worker {
     return Math.max(MIN_WAIT_MS, t);
   }
 
-  /** Blocks until an entry arrives on `streams` (true), the timeout passes or the worker stops (false). */
-  private async wait(streams: Array<{ key: string; afterId: string }>, timeoutMs: number): Promise<boolean> {
+  /** Blocks until entries arrive on `streams` (their keys), the timeout passes or the worker stops ([]). */
+  private async wait(streams: ReadonlyArray<{ key: string; afterId: string }>, timeoutMs: number): Promise<string[]> {
     this.waits++;
     const waiting = this.redis.waitForEntries(streams, timeoutMs);
     waiting.catch(() => {}); // abandoned on stop: a later connection error must not go unhandled
-    return (await Promise.race([waiting, this.stopLatch.promise.then(() => false)])) === true;
+    return await Promise.race([waiting, this.stopLatch.promise.then(() => [])]);
   }
 
   private async streamTips(): Promise<{ tips: string[]; suspended: boolean }> {
@@ -519,6 +522,10 @@ export class Worker {
       await Promise.race([handled, sleep(this.settings.abandonAfterMs), this.hardLatch.promise]);
     }
     this.active.delete(job.id);
+    for (const n of r.next ?? []) {
+      if (this.stopping) await this.releaseClaimed(n.job, n.lease);
+      else this.startJob(n.job, n.lease);
+    }
     this.wakeSlotWaiters();
   }
 
@@ -612,7 +619,17 @@ export class Worker {
     const { job } = r;
     let retried = false;
     try {
-      await this.call("ack", job.id, () => this.engine.ack(job.id, r.lease.token, value === undefined ? null : value), CALL_ATTEMPTS, () => (retried = true));
+      // While running normally, the ack also leases this slot's next job (one round trip per job).
+      // A retried ack claims nothing: a lost reply could have leased a job we would never see.
+      const result = value === undefined ? null : value;
+      const out = await this.call(
+        "ack",
+        job.id,
+        () => this.engine.ack(job.id, r.lease.token, result, !retried && !this.stopping && !this.suspended ? { next: this.nextClaim() } : {}),
+        CALL_ATTEMPTS,
+        () => (retried = true),
+      );
+      r.next = out.next;
       this.processed++;
       this.logger.debug("job completed", { jobId: job.id });
     } catch (e) {
@@ -645,6 +662,10 @@ export class Worker {
       if (e instanceof LeaseLostError || e instanceof JobNotFoundError) this.logger.warn("lease lost before fail; dropped", { jobId: job.id });
       else this.logger.error("fail failed; the lease will expire and the job be retried", { jobId: job.id, error: e });
     }
+  }
+
+  private nextClaim() {
+    return { workerId: this.workerId, queues: this.queues, permissionLevels: this.permissionLevels, leaseMs: this.leaseMs, count: 1 };
   }
 
   private async releaseClaimed(job: ClaimedJob, lease: Lease): Promise<void> {

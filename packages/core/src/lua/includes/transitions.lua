@@ -183,7 +183,7 @@ local function expire_request(rid, now)
 end
 
 -- Fires due timers (lease deadlines, delayed-job due times, request expiries), at most `limit`.
--- Returns {reclaimed, promoted}.
+-- Returns reclaimed, promoted, fired (fired = limit means more may be due).
 local function fire_timers(now, limit, seed)
   local due = redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', now, 'LIMIT', 0, limit)
   local reclaimed, promoted = 0, 0
@@ -197,5 +197,5 @@ local function fire_timers(now, limit, seed)
       promoted = promoted + promote_due(ref, now, 1000)
     end
   end
-  return reclaimed, promoted
+  return reclaimed, promoted, #due
 end
