@@ -65,3 +65,22 @@ describe.each(TRANSPORTS)("job lifecycle over %s", (transport) => {
     expect(c2.status === "claimed" && c2.job.payload).toEqual({ n: "007", u: "ünï 😀", big: "12345678901234567890" });
   });
 });
+
+describe.each(TRANSPORTS)("history bound over %s", (transport) => {
+  it("keeps the history under 4 KB, with its first entry and the newest transitions", async () => {
+    const { engine } = makeEngine(transport);
+    await engine.enqueue({ id: "busy", payload: {} });
+    for (let i = 0; i < 120; i++) {
+      const c = await engine.claim({ workerId: `w${i}` });
+      if (c.status !== "claimed") throw new Error("no job");
+      await engine.release("busy", c.lease.token);
+    }
+    const job = await engine.getJob("busy");
+    expect(JSON.stringify(job.history).length).toBeLessThan(8000);
+    expect(job.history[0]).toMatchObject({ status: "pending" });
+    expect(job.history.at(-1)).toMatchObject({ status: "released", worker: "w119" });
+    expect(job.history.at(-2)).toMatchObject({ status: "active", worker: "w119" });
+    expect(job.history.length).toBeGreaterThan(20);
+    expect(job.history.length).toBeLessThan(100);
+  });
+});

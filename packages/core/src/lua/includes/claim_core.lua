@@ -3,6 +3,7 @@
 local CLAIM_FIELDS = { 'id', 'queue', 'level', 'priority', 'type', 'payload', 'status', 'entry', 'attempts',
   'max_attempts', 'timeout_ms', 'ttl_ms', 'token', 'history', 'created_at', 'started_at', 'failure_ttl_ms',
   'callback_url', 'error', 'children' }
+local HISTORY_AT = 14
 
 -- Reads up to n new entries of `stream` for `consumer`, creating the group on the stream's first use.
 local function read_entries(stream, consumer, n)
@@ -59,6 +60,7 @@ local function claim_jobs(now, consumer, lease_ms, count, pairs)
             'lease_ms', lease, 'lease_until', deadline, 'started_at', j.started_at or now, 'last_started_at', now,
             'history', history_push(j.history, now, 'active', { a = attempts, w = consumer }))
           redis.call('ZADD', K_TIMERS, deadline, 'L:' .. id)
+          vals[HISTORY_AT] = false -- the claimer does not need the history: keep the reply small
           out[#out + 1] = { fields = vals, token = token, lease_until = deadline, attempts = attempts }
         end
       end

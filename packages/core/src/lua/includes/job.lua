@@ -1,5 +1,8 @@
 -- Reading job records and appending to their bounded transition history.
-local HISTORY_MAX = 50
+-- The history is a JSON array kept under HISTORY_MAX_BYTES: appending is plain string work (no
+-- decode/encode on every transition); past the bound, the oldest entries but the first go.
+local HISTORY_MAX_BYTES = 4096
+local HISTORY_KEEP = 30
 
 -- HMGET the given fields of a job into a table keyed by field name (missing fields are false).
 local function load_job(id, fields)
@@ -9,15 +12,18 @@ local function load_job(id, fields)
   return j
 end
 
--- Returns the history JSON with one more entry {t, s, ...extra}; keeps the newest HISTORY_MAX.
+-- Returns the history JSON with one more entry {t, s, ...extra}.
 local function history_push(hist, now, status, extra)
-  local h = {}
-  if hist and hist ~= '' then h = cjson.decode(hist) end
   local e = { t = now, s = status }
   if extra then for k, v in pairs(extra) do e[k] = v end end
-  h[#h + 1] = e
-  while #h > HISTORY_MAX do table.remove(h, 2) end -- entry 1 (created) is kept
-  return cjson.encode(h)
+  local enc = cjson.encode(e)
+  if not hist or hist == '' then return '[' .. enc .. ']' end
+  if #hist + #enc < HISTORY_MAX_BYTES then return string.sub(hist, 1, -2) .. ',' .. enc .. ']' end
+  local h = cjson.decode(hist)
+  local kept = { h[1] } -- the first entry (created) and the newest ones
+  for i = math.max(2, #h - HISTORY_KEEP + 2), #h do kept[#kept + 1] = h[i] end
+  kept[#kept + 1] = e
+  return cjson.encode(kept)
 end
 
 local function num(v, default)
