@@ -62,7 +62,7 @@ export interface CostResult {
   /** Per system: pre-filled enqueue window, pre-filled drain window, pre-filled batch-enqueue window, trickle window. */
   scenarios: Record<SystemName, { enqueue: CostScenario; drain: CostScenario; enqueueBatch: CostScenario; trickle: CostScenario }>;
   /** Workstream's maintenance tick, idle: commands of one tick without and with trimming. */
-  tick: { plain: CostScenario; trim: CostScenario };
+  tick: { plain: CostScenario; expire: CostScenario; trim: CostScenario };
 }
 
 export interface IdleResult {
@@ -137,7 +137,7 @@ export function idlePerMinute(r: IdleResult, label: string): { commands: number;
 
 /** Workstream's maintenance: one tick a minute, trimming on every 10th. */
 export function tickPerMinute(c: CostResult): number {
-  return (9 * c.tick.plain.serverCommands + c.tick.trim.serverCommands) / 10;
+  return (8 * c.tick.plain.serverCommands + c.tick.expire.serverCommands + c.tick.trim.serverCommands) / 10;
 }
 
 export function targets(r: Results): Target[] {
@@ -324,7 +324,7 @@ export function markdown(r: Results): string {
     }
     if (c) {
       const tpm = tickPerMinute(c);
-      L.push(`| Workstream maintenance: engine.tick() once a minute (trim every 10th) | ${f1(tpm)} | 1.0 | ${usd(dollarsPerIdleMonth(tpm))} | plain ${c.tick.plain.serverCommands}, with trim ${c.tick.trim.serverCommands} (3 default queues) |`);
+      L.push(`| Workstream maintenance: engine.tick() once a minute as the reclaim cron runs it (TTL scan every 5th, trim every 10th) | ${f1(tpm)} | 1.0 | ${usd(dollarsPerIdleMonth(tpm))} | plain ${c.tick.plain.serverCommands}, with TTL scan ${c.tick.expire.serverCommands}, with trim ${c.tick.trim.serverCommands} (3 default queues; the DLQ-alert sweep adds 7/min when notifications are on) |`);
       L.push("| BullMQ maintenance | – | – | – | none separate: the stalled-job checker runs inside the Worker (every 30 s) and is in its row; QueueScheduler no longer exists |");
       const w = idlePerMinute(i, "Workstream worker").commands + tpm;
       const b = idlePerMinute(i, "BullMQ worker").commands;

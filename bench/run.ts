@@ -292,19 +292,21 @@ async function cost(server: RedisServerHandle, admin: Redis, systems: Record<Sys
     const pj = (s: CostScenario) => (s.serverCommands / s.jobs).toFixed(1);
     log(`cost ${name}: enqueue ${pj(enqueue)}, drain ${pj(drainC)}, batch enqueue ${pj(enqueueBatch)}, trickle ${pj(trickleC)} server commands per job; round trips/job pre-filled ${((enqueue.trips + drainC.trips) / CFG.costN).toFixed(2)}, trickle ${(trickleC.trips / CFG.trickleN).toFixed(2)}`);
   }
-  // Workstream's maintenance tick on an idle system (3 default queues), as the every-minute cron runs it.
+  // Workstream's maintenance tick on an idle system (3 default queues), as the every-minute reclaim
+  // cron schedules it (runMaintenance): TTL scan every 5th minute, trimming every 10th.
   await admin.flushall();
   const ws = (await systems.Workstream(runId())) as QueueSystem & { engine: Engine };
   let tick: CostResult["tick"];
   try {
     await ws.engine.tick();
-    const plain = await scenario(1, () => ws.engine.tick());
+    const plain = await scenario(1, () => ws.engine.tick({ expire: false }));
+    const expire = await scenario(1, () => ws.engine.tick());
     const trim = await scenario(1, () => ws.engine.tick({ trim: true }));
-    tick = { plain, trim };
+    tick = { plain, expire, trim };
   } finally {
     await ws.close();
   }
-  log(`cost tick: plain ${tick.plain.serverCommands}, with trim ${tick.trim.serverCommands} commands`);
+  log(`cost tick: plain ${tick.plain.serverCommands}, with TTL scan ${tick.expire.serverCommands}, with trim ${tick.trim.serverCommands} commands`);
   await admin.flushall();
   return { scenarios: out, tick };
 }
@@ -429,7 +431,7 @@ async function main(): Promise<number> {
   results.machine.loadEnd = os.loadavg()[0]!;
   results.notes.push(
     "Same machine, same redis-server, same N, fresh key prefix and queue name per run, FLUSHALL between runs; Workstream and BullMQ runs alternate (W, B, B, W…).",
-    "Both workers consume one queue: Workstream's Worker is given `queues: [\"default\"]`; everything else is each library's default (Workstream: tcpPort with ioredis auto-pipelining, 60 s lease, 30 s registry beat, 30 s idle wait; BullMQ: drainDelay 5 s, stalledInterval 30 s, lockDuration 30 s).",
+    "Both workers consume one queue: Workstream's Worker is given `queues: [\"default\"]`; everything else is each library's default (Workstream: tcpPort with ioredis auto-pipelining, 60 s lease, 60 s registry beat, 60 s idle wait renewed without re-claiming, a safety claim every 5 min; BullMQ: drainDelay 5 s, stalledInterval 30 s, lockDuration 30 s).",
     "Server commands are counted by redis-server (CONFIG RESETSTAT, then INFO commandstats), so commands run inside Lua scripts count, as Upstash bills them. Round trips are counted at the ioredis `sendCommand` of every connection each system opens (duplicates included); a pipeline or MULTI is one round trip.",
     "Cost windows: the pre-filled drain includes the worker's start-up (registration, connection set-up), spread over the jobs; the trickle window starts with the worker already idle and covers add → completion → back to its idle wait, 25 ms apart.",
     "Idle: each system on its own private redis-server, measured over the same window in parallel (commands are counted per server). Latency: payload carries `performance.now()` at enqueue; the handler subtracts it on the same process clock.",
