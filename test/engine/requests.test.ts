@@ -78,3 +78,22 @@ describe("waiting for an answer over TCP blocks instead of polling", () => {
     }
   });
 });
+
+describe.each(TRANSPORTS)("requests across deliveries over %s", (transport) => {
+  it("a request left open by a lost delivery does not keep the next delivery waiting", async () => {
+    const { engine, clock } = makeEngine(transport);
+    await engine.enqueue({ id: "j", payload: {}, retry: { kind: "fixed", intervalsMs: [0] } });
+    const first = await engine.claim({ workerId: "w1", leaseMs: 1000 });
+    if (first.status !== "claimed") throw new Error("no job");
+    await engine.askQuestion("j", first.lease.token, { requestType: "question", message: "old?", id: "r-old" });
+    clock.advance(1000); // w1 dies while waiting: the lease is reclaimed
+    const second = await engine.claim({ workerId: "w2" });
+    if (second.status !== "claimed") throw new Error("not redelivered");
+    await engine.askQuestion("j", second.lease.token, { requestType: "question", message: "new?", id: "r-new" });
+    await engine.answerRequest("r-old", { responseType: "answer", message: "late", generatedBy: "human" });
+    expect((await engine.getJob("j")).status).toBe("waiting"); // still waiting for r-new
+    await engine.answerRequest("r-new", { responseType: "answer", message: "now", generatedBy: "human" });
+    expect((await engine.getJob("j")).status).toBe("active");
+    await engine.ack("j", second.lease.token);
+  });
+});

@@ -11,7 +11,7 @@
 -- @include retry
 -- @include transitions
 local now, rid = tonumber(ARGV[2]), ARGV[3]
-local r = redis.call('HMGET', k_req(rid), 'status', 'expires_at', 'job_id', 'request')
+local r = redis.call('HMGET', k_req(rid), 'status', 'expires_at', 'job_id', 'request', 'token')
 if not r[1] then return cjson.encode({ ok = false, code = 'request_not_found' }) end
 if r[1] == 'answered' then return cjson.encode({ ok = false, code = 'already_answered' }) end
 if r[1] == 'expired' then return cjson.encode({ ok = false, code = 'request_expired' }) end
@@ -20,5 +20,5 @@ if num(r[2], 0) <= now then
   return cjson.encode({ ok = false, code = 'request_expired' })
 end
 redis.call('HSET', k_req(rid), 'status', 'answered', 'response', ARGV[4], 'closed_at', now)
-close_request(rid, now, 'answered', r[3])
+close_request(rid, now, 'answered', r[3], r[5])
 return cjson.encode({ ok = true, request = r[4] })

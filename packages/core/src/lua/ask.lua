@@ -24,7 +24,7 @@ end
 if redis.call('EXISTS', k_req(rid)) == 1 then
   return cjson.encode({ ok = false, code = 'duplicate_request', status = j.status })
 end
-redis.call('HSET', k_req(rid), 'id', rid, 'request', ARGV[6], 'status', 'open', 'job_id', id, 'worker_id', ARGV[9],
+redis.call('HSET', k_req(rid), 'id', rid, 'request', ARGV[6], 'status', 'open', 'job_id', id, 'token', token, 'worker_id', ARGV[9],
   'created_at', now, 'expires_at', expires)
 redis.call('PEXPIRE', k_req(rid), expires - now + tonumber(ARGV[8]))
 redis.call('ZADD', K_REQ_OPEN, expires, rid)

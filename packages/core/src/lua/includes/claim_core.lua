@@ -56,7 +56,7 @@ local function claim_jobs(now, consumer, lease_ms, count, pairs)
           local lease = lease_ms
           if lease <= 0 then lease = num(j.timeout_ms, 3600000) end
           local deadline = now + lease
-          redis.call('HSET', k_job(id), 'status', 'active', 'worker', consumer, 'token', token, 'attempts', attempts,
+          redis.call('HSET', k_job(id), 'status', 'active', 'worker', consumer, 'token', token, 'attempts', attempts, 'open_requests', 0,
             'lease_ms', lease, 'lease_until', deadline, 'started_at', j.started_at or now, 'last_started_at', now,
             'history', history_push(j.history, now, 'active', { a = attempts, w = consumer }))
           redis.call('ZADD', K_TIMERS, deadline, 'L:' .. id)

@@ -153,15 +153,16 @@ local function reclaim_lease(id, now, jitter)
 end
 
 -- A worker request is answered or expired: it leaves the open set, its waiter is woken, and its job
--- goes back from waiting to active once no other request of it is open.
-local function close_request(rid, now, status, job_id)
+-- goes back from waiting to active once no other request of the same delivery is open. A request
+-- of an earlier delivery (the job was since reclaimed or retried) leaves the job alone.
+local function close_request(rid, now, status, job_id, token)
   redis.call('ZREM', K_REQ_OPEN, rid)
   redis.call('ZADD', K_REQ_CLOSED, now, rid)
   redis.call('ZREM', K_TIMERS, 'R:' .. rid)
   redis.call('RPUSH', k_req_signal(rid), status)
   redis.call('PEXPIRE', k_req_signal(rid), 3600000)
-  local j = load_job(job_id, { 'status', 'open_requests', 'history' })
-  if j.status == 'waiting' or j.status == 'active' then
+  local j = load_job(job_id, { 'status', 'open_requests', 'history', 'token' })
+  if (j.status == 'waiting' or j.status == 'active') and j.token == token then
     local open = math.max(0, num(j.open_requests, 1) - 1)
     local next_status = j.status
     if open == 0 and j.status == 'waiting' then next_status = 'active' end
@@ -172,10 +173,10 @@ end
 
 -- A request's expiry timer fired: an open request past its deadline expires.
 local function expire_request(rid, now)
-  local r = redis.call('HMGET', k_req(rid), 'status', 'expires_at', 'job_id')
+  local r = redis.call('HMGET', k_req(rid), 'status', 'expires_at', 'job_id', 'token')
   if r[1] == 'open' and num(r[2], 0) <= now then
     redis.call('HSET', k_req(rid), 'status', 'expired', 'closed_at', now)
-    close_request(rid, now, 'expired', r[3])
+    close_request(rid, now, 'expired', r[3], r[4])
     return 1
   end
   redis.call('ZREM', K_TIMERS, 'R:' .. rid)
