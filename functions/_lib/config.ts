@@ -7,8 +7,8 @@
 import { z } from "zod";
 import { linkedEnv } from "./linked-env.ts";
 import {
+  envReader,
   bootstrapKey,
-  ConfigError,
   configFromEnv,
   DEFAULT_AUDIT_MAX_ENTRIES,
   DEFAULT_MAX_BODY_BYTES,
@@ -45,11 +45,7 @@ const wholeNumber = (name: string, min: number, max: number) =>
 
 export function apiConfigFromEnv(processEnv: Record<string, string | undefined> = process.env): ApiConfig {
   const env = linkedEnv(processEnv);
-  const read = <T>(name: string, schema: z.ZodType<T>): T => {
-    const r = schema.safeParse(env[name] === "" ? undefined : env[name]);
-    if (!r.success) throw new ConfigError(`${name}: ${r.error.issues.map((i) => i.message).join("; ")}`, { variable: name });
-    return r.data;
-  };
+  const read = envReader(env);
   const admin = env[API_ENV.adminKey];
   const keys = env[API_ENV.encryptionKeys];
   return {

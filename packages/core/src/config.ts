@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { DEFAULT_QUEUES, QueueConfig } from "./queues.ts";
 import { SEED2_BACKOFF } from "./retry.ts";
+import { envReader } from "./env.ts";
 
 const DAY = 86_400_000;
 
@@ -63,11 +64,7 @@ export interface EnvConfig {
  * `WORKSTREAM_REDIS_URL` wins when both it and the Upstash pair are set (workers prefer TCP).
  */
 export function configFromEnv(env: Record<string, string | undefined> = process.env): EnvConfig {
-  const read = <T>(name: string, schema: z.ZodType<T>): T => {
-    const r = schema.safeParse(env[name] === "" ? undefined : env[name]);
-    if (!r.success) throw new ConfigError(`${name}: ${r.error.issues.map((i) => i.message).join("; ")}`, { variable: name });
-    return r.data;
-  };
+  const read = envReader(env);
 
   const redisUrl = read(ENV.redisUrl, z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional());
   const upstashUrl = read(ENV.upstashUrl, z.string().url().optional());

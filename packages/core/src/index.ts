@@ -20,3 +20,4 @@ export * from "./metrics/index.ts";
 export * from "./notify/index.ts";
 export * from "./security/index.ts";
 export * from "./api/index.ts";
+export { envReader, type Env } from "./env.ts";

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Engine, EnqueueResult, FailOutcome } from "../engine.ts";
 import { workOrderRequest, type EnqueueRequestInput } from "../enqueue-request.ts";
-import { ForbiddenError, JobNotFoundError, LeaseLostError, WorkerNotFoundError, type ErrorCode } from "../errors.ts";
+import { ForbiddenError, WorkerNotFoundError, type ErrorCode } from "../errors.ts";
 import { RequestNotFoundError } from "../requests.ts";
 import type { Job } from "../job.ts";
 import type { ApiKeyStore, AuthPrincipal, Role } from "../security/api-keys.ts";

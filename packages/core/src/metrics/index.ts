@@ -20,10 +20,10 @@ import { randomUUID } from "node:crypto";
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type StandardUnit } from "@aws-sdk/client-cloudwatch";
 import { z } from "zod";
 import type { Engine, QueueStats } from "../engine.ts";
-import { ConfigError } from "../errors.ts";
 import { describeError, jsonLineLogger, type StructuredLogger } from "../maintenance/log.ts";
 import { runScript } from "../scripts.ts";
 import type { RedisPort } from "../transports/port.ts";
+import { envReader } from "../env.ts";
 
 /** The worker registry's counts (packages/core/src/worker provides one); injected. */
 export interface WorkerStatsSource {
@@ -62,11 +62,7 @@ export interface MetricsConfig {
 }
 
 export function metricsConfigFromEnv(env: Record<string, string | undefined> = process.env): MetricsConfig {
-  const read = <T>(name: string, schema: z.ZodType<T>): T => {
-    const r = schema.safeParse(env[name] === "" ? undefined : env[name]);
-    if (!r.success) throw new ConfigError(`${name}: ${r.error.issues.map((i) => i.message).join("; ")}`, { variable: name });
-    return r.data;
-  };
+  const read = envReader(env);
   const count = z.string().regex(/^\d+$/, "must be a whole number").transform(Number).optional();
   return {
     namespace: read(METRICS_ENV.namespace, z.string().min(1).max(255).regex(/^[^:]/, "must not start with ':'").regex(/^[\x20-\x7e]+$/, "must be printable ASCII").default("Workstream")),
