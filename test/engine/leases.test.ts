@@ -92,3 +92,27 @@ describe.each(TRANSPORTS)("lease holder checks over %s", (transport) => {
     expect((await engine.getJob("h")).status).toBe("completed");
   });
 });
+
+describe.each(TRANSPORTS)("reconciling the consumer group's pending list over %s", (transport) => {
+  it("re-arms a lease whose timer went missing and drops pending entries no lease owns (XPENDING IDLE)", async () => {
+    const { engine, clock } = makeEngine(transport, { claimIdleMs: 1000 });
+    await engine.enqueue({ id: "kept", payload: {}, maxRetries: 0 });
+    const c = await engine.claim({ workerId: "w", leaseMs: 5000 });
+    if (c.status !== "claimed") throw new Error("no job");
+    const r = rawRedis();
+    // Simulate damage the scripts never cause: the lease timer vanishes, and an entry is left
+    // pending in the group with no job behind it.
+    await r.zrem(engine.keys.timers(), "L:kept");
+    const stream = engine.keys.ready("default", "autonomous");
+    await r.xadd(stream, "*", "id", "ghost", "t", String(clock.now()));
+    await r.xreadgroup("GROUP", "workers", "w", "COUNT", "1", "STREAMS", stream, ">");
+    await new Promise((res) => setTimeout(res, 1100)); // XPENDING's idle time is the server's clock
+    clock.advance(5000);
+    expect(await engine.tick()).toMatchObject({ reclaimed: 0, reconciled: 0 }); // no timer: nothing to reclaim yet
+    expect(await engine.tick({ trim: true })).toMatchObject({ reconciled: 2 });
+    expect(await r.xpending(stream, "workers")).toEqual([1, expect.any(String), expect.any(String), [["w", "1"]]]);
+    expect(await engine.tick()).toMatchObject({ reclaimed: 1 });
+    expect(await engine.getJob("kept")).toMatchObject({ status: "failed", deadLetter: { reason: "lease_expired" } });
+    expect(await r.xpending(stream, "workers")).toEqual([0, null, null, null]);
+  });
+});

@@ -159,6 +159,8 @@ export interface TickResult {
   promoted: number;
   expired: number;
   trimmed: number;
+  /** Pending entries put back in step with the leases (a missing lease timer re-armed, an orphan dropped). */
+  reconciled: number;
 }
 
 const LEVEL_CLAIM_ORDER: readonly PermissionLevel[] = ["human_required", "supervised", "autonomous"];
@@ -430,7 +432,7 @@ export class Engine {
    * most `maxPasses` script runs, so a backlog is worked off without one long-running script.
    */
   async tick(opts: { trim?: boolean; expire?: boolean; timersPerPass?: number; maxPasses?: number } = {}): Promise<TickResult> {
-    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0 };
+    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0, reconciled: 0 };
     const queueArgs = this.queues.ordered.flatMap((q) => [
       q.name,
       q.ttlMs,
@@ -442,12 +444,13 @@ export class Engine {
     for (let pass = 0; pass < (opts.maxPasses ?? 20); pass++) {
       const trim = pass === 0 && opts.trim === true ? "1" : "0";
       const expire = pass === 0 && opts.expire !== false ? "1" : "0";
-      const raw = await this.run("tick", [Math.floor(this.random() * 1e9), perPass, trim, expire, ...queueArgs]);
+      const raw = await this.run("tick", [Math.floor(this.random() * 1e9), perPass, trim, expire, this.settings.claimIdleMs, ...queueArgs]);
       const r = parseJson(TickReply, raw);
       total.reclaimed += r.reclaimed;
       total.promoted += r.promoted;
       total.expired += r.expired;
       total.trimmed += r.trimmed;
+      total.reconciled += r.reconciled;
       if (!r.more) break;
     }
     return total;
@@ -594,5 +597,5 @@ const StatsReply = z.array(
   }),
 );
 
-const TickReply = z.object({ reclaimed: z.number(), promoted: z.number(), expired: z.number(), trimmed: z.number(), more: z.boolean() });
+const TickReply = z.object({ reclaimed: z.number(), promoted: z.number(), expired: z.number(), trimmed: z.number(), reconciled: z.number(), more: z.boolean() });
 

@@ -1,7 +1,11 @@
 -- tick: one bounded pass of maintenance.
 --   1. fire due timers: reclaim expired leases (counting the lost attempt), promote due delayed jobs;
 --   2. when asked, expire ready jobs whose queue TTL passed before they first started;
---   3. when asked, trim the finished/failed/DLQ indexes to their retention and bound the durations list.
+--   3. when asked, trim the finished/failed/DLQ indexes to their retention and bound the durations list,
+--      and reconcile each consumer group's pending list with the leases (XPENDING IDLE): a leased
+--      entry whose lease timer went missing gets it back (so the lease can still be reclaimed), an
+--      entry no lease owns (its job gone or moved on) is acked and deleted. Scripts keep the two in
+--      step; this is the safety net that makes "never stuck" not depend on that alone.
 -- Safe to run concurrently with itself and with claims: each step re-checks the job's state.
 --
 -- KEYS: none
@@ -12,8 +16,9 @@
 -- ARGV[5]  "1" to trim indexes in this pass
 -- ARGV[6]  "1" to scan ready streams for jobs past their TTL in this pass (claims expire such jobs
 --          on their own, so the scan only keeps stats honest and may run less often)
--- ARGV[7+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
--- Returns JSON: {reclaimed, promoted, expired, trimmed, more} — more=true when the timer limit was hit.
+-- ARGV[7]  idle time (ms) past which a pending entry is reconciled
+-- ARGV[8+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
+-- Returns JSON: {reclaimed, promoted, expired, trimmed, reconciled, more} — more=true when the timer limit was hit.
 -- @include keys
 -- @include job
 -- @include retry
@@ -21,9 +26,31 @@
 -- @include streams
 local now, limit, trim, scan = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6] == '1'
 local reclaimed, promoted, fired = fire_timers(now, limit, ARGV[3])
-local expired, trimmed = 0, 0
+local expired, trimmed, reconciled = 0, 0, 0
 
-for p = 7, #ARGV, 5 do
+-- Reconciles up to 100 long-idle pending entries of one ready stream with the leases.
+local function reconcile(stream, idle_ms)
+  local pend = redis.pcall('XPENDING', stream, GROUP, 'IDLE', idle_ms, '-', '+', 100)
+  if type(pend) ~= 'table' or pend.err then return end
+  for _, p in ipairs(pend) do
+    local eid = p[1]
+    local e = redis.call('XRANGE', stream, eid, eid)
+    local id = e[1] and e[1][2][2]
+    local j = id and load_job(id, { 'status', 'entry', 'lease_until' }) or {}
+    if (j.status == 'active' or j.status == 'waiting') and j.entry == eid then
+      if not redis.call('ZSCORE', K_TIMERS, 'L:' .. id) then
+        redis.call('ZADD', K_TIMERS, num(j.lease_until, now), 'L:' .. id)
+        reconciled = reconciled + 1
+      end
+    else
+      redis.call('XACK', stream, GROUP, eid)
+      redis.call('XDEL', stream, eid)
+      reconciled = reconciled + 1
+    end
+  end
+end
+
+for p = 8, #ARGV, 5 do
   local q, ttl = ARGV[p], tonumber(ARGV[p + 1])
   if scan and ttl > 0 then
     for _, lvl in ipairs(LEVELS) do
@@ -54,7 +81,11 @@ for p = 7, #ARGV, 5 do
     local keep = tonumber(ARGV[p + 4])
     if keep > 0 then trimmed = trimmed + redis.call('ZREMRANGEBYSCORE', k_dlq(q), '-inf', now - keep) end
     redis.call('LTRIM', k_durations(q), -10000, -1)
+    for _, lvl in ipairs(LEVELS) do
+      local stream = k_ready(q, lvl)
+      if redis.call('EXISTS', stream) == 1 then reconcile(stream, tonumber(ARGV[7])) end
+    end
   end
 end
 return cjson.encode({ reclaimed = reclaimed, promoted = promoted, expired = expired, trimmed = trimmed,
-  more = fired >= limit })
+  reconciled = reconciled, more = fired >= limit })
