@@ -81,10 +81,7 @@ for p = 8, #ARGV, 5 do
     local keep = tonumber(ARGV[p + 4])
     if keep > 0 then trimmed = trimmed + redis.call('ZREMRANGEBYSCORE', k_dlq(q), '-inf', now - keep) end
     redis.call('LTRIM', k_durations(q), -10000, -1)
-    for _, lvl in ipairs(LEVELS) do
-      local stream = k_ready(q, lvl)
-      if redis.call('EXISTS', stream) == 1 then reconcile(stream, tonumber(ARGV[7])) end
-    end
+    for _, lvl in ipairs(LEVELS) do reconcile(k_ready(q, lvl), tonumber(ARGV[7])) end
   end
 end
 return cjson.encode({ reclaimed = reclaimed, promoted = promoted, expired = expired, trimmed = trimmed,
