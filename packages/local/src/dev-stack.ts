@@ -1,14 +1,14 @@
 /**
  * The local stack, in-process: a private redis-server, the Upstash REST stand-in in front of it,
  * the HTTP API serving the very same Lambda handlers (through @upstash/redis, as in AWS) and the
- * maintenance tick. `npm run dev` (dev.ts) prints its URLs; end-to-end tests start it directly.
+ * same maintenance the every-minute reclaim cron runs (runMaintenance), every few seconds. `npm run dev` (dev.ts) prints its URLs; end-to-end tests start it directly.
  *
  * The handlers read their configuration from the environment on first use, so this sets the
  * variables (unless already set) before the first request: Upstash URL/token of the stand-in, a
  * per-run admin key and payload encryption key.
  */
 import { randomBytes } from "node:crypto";
-import { generateApiKey } from "../../core/src/index.ts";
+import { createNotifyContext, generateApiKey, jsonLineLogger, notifyConfigFromEnv, runMaintenance, type StructuredLogger } from "../../core/src/index.ts";
 import { dispatch } from "../../../functions/_lib/router.ts";
 import { closeRuntime, runtime } from "../../../functions/_lib/runtime.ts";
 import { startHttpApi } from "./http-server.ts";
@@ -19,7 +19,7 @@ export interface DevStackOptions {
   /** HTTP API port (default: a free one). */
   port?: number;
   redisPort?: number;
-  /** Run engine.tick every `tickMs` (default 5000); false disables it. */
+  /** Run the maintenance (runMaintenance, as the reclaim cron) every `tickMs` (default 5000); false disables it. */
   tick?: boolean;
   tickMs?: number;
   /** Extra environment for the handlers (e.g. WORKSTREAM_KEY_PREFIX). */
@@ -61,13 +61,22 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     stops.push(() => http.close());
 
     if (opts.tick !== false) {
+      const queueNames = rt.engine.queues.ordered.map((q) => q.name);
+      const notify = createNotifyContext({ config: notifyConfigFromEnv(env), jobs: rt.engine, queueNames });
+      // Every 5 s a run that did nothing would drown the console: report only runs that acted.
+      const quiet: StructuredLogger = {
+        log(record) {
+          const acted = ["reclaimed", "promoted", "expired", "reconciled", "deadLetters", "deliveries"].some((k) => Number(record[k] ?? 0) > 0);
+          if (record.level !== "info" || record.event !== "maintenance.run" || acted) jsonLineLogger.log(record);
+        },
+      };
+      const maintenance = { engine: rt.engine, redis: rt.port, notify, log: quiet };
       let running = false;
       const timer = setInterval(() => {
         if (running) return;
         running = true;
-        rt.engine
-          .tick({ trim: true })
-          .catch((e: unknown) => console.error("dev stack: tick failed", e))
+        runMaintenance(maintenance)
+          .catch((e: unknown) => console.error("dev stack: maintenance failed", e))
           .finally(() => (running = false));
       }, opts.tickMs ?? 5000);
       timer.unref();

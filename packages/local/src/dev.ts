@@ -47,7 +47,7 @@ Workstream local stack
   HTTP API        ${api}/v1   (OpenAPI: ${api}/v1/openapi.json)
   redis-server    ${stack.redisUrl}
   Upstash REST    ${stack.upstashUrl}
-  maintenance     ${args["no-tick"] ? "off (--no-tick)" : "engine.tick every 5 s"}
+  maintenance     ${args["no-tick"] ? "off (--no-tick)" : "reclaim, promotion, expiry, DLQ sweep every 5 s (as the cron)"}
   admin key       ${stack.adminKey}
 
 Try it:
