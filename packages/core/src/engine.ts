@@ -20,11 +20,11 @@ import { keySpace, PERMISSION_LEVELS, type KeySpace } from "./keys.ts";
 import { Id, type PermissionLevel, Priority } from "./messages.ts";
 import { QueueRegistry, queueForPriority } from "./queues.ts";
 import { encodeRetryPolicy } from "./retry.ts";
-import { runScript } from "./scripts.ts";
+import { runScript, runScriptRaw } from "./scripts.ts";
 import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
-import { listFromLua, type EngineContext } from "./context.ts";
+import type { EngineContext } from "./context.ts";
 import { dlqGet, dlqList, dlqPurge, dlqPurgeAll, dlqReplay, type DlqListOptions, type DlqPage, type ReplayOutcome } from "./dlq.ts";
 import { answerRequest, askQuestion, getAnswer, listRequests, waitForAnswer, type AnswerInput, type AskInput, type RequestStatus, type RequestView } from "./requests.ts";
 import type { ControllerResponseMessage, WorkerRequestMessage } from "./messages.ts";
@@ -204,6 +204,10 @@ export class Engine {
     return runScript(this.redis, name, keys, [this.keys.prefix, this.now(), ...args]);
   }
 
+  private runRaw(name: ScriptName, args: ReadonlyArray<string | number>): Promise<unknown> {
+    return runScriptRaw(this.redis, name, [], [this.keys.prefix, this.now(), ...args]);
+  }
+
   private jitter(): number {
     return this.random() * 2 - 1;
   }
@@ -288,15 +292,17 @@ export class Engine {
     if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("count must be a whole number from 1 to 100");
     const tipsFor = opts.tipsFor ?? null;
     const args = [workerId, leaseMs, Math.floor(this.random() * 1e9), count, tipsFor ? tipsFor.length : 0, ...(tipsFor ?? []), ...pairs];
-    const reply = parseJson(ClaimReply, await this.run("claim", args));
-    if (reply.status === "claimed") return { jobs: reply.jobs.map(toClaimed), nextTimerAt: null, tips: null };
+    const flat = FlatReply.parse(await this.runRaw("claim", args));
+    if (flat[0] === "claimed") return { jobs: readClaimed(flat, 1), nextTimerAt: null, tips: null };
+    if (flat[0] !== "empty") throw new Error(`claim replied ${String(flat[0])}`);
+    const nextTimer = z.number().parse(flat[1]);
     let tips: ClaimBatchResult["tips"] = null;
-    if (tipsFor && reply.tips) {
+    if (tipsFor) {
       const keys = [...tipsFor];
       for (let i = 0; i < pairs.length; i += 2) keys.push(this.keys.ready(pairs[i]!, pairs[i + 1] as PermissionLevel));
-      tips = keys.map((key, i) => ({ key, afterId: reply.tips ? reply.tips[i] ?? "0-0" : "0-0" }));
+      tips = keys.map((key, i) => ({ key, afterId: z.string().parse(flat[2 + i]) }));
     }
-    return { jobs: [], nextTimerAt: reply.next_timer_at || null, tips };
+    return { jobs: [], nextTimerAt: nextTimer >= 0 ? nextTimer : null, tips };
   }
 
   /** Validates claim options into the script's arguments: worker id, (queue, level) pairs in claim order, lease. */
@@ -341,20 +347,23 @@ export class Engine {
     const body = JSON.stringify(result ?? null);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
-    let next = "";
+    let next: Array<string | number> = [""];
     if (opts.next) {
       const spec = this.claimSpec(opts.next);
       const count = opts.next.count ?? 1;
       if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("next.count must be a whole number from 1 to 100");
-      next = JSON.stringify({ consumer: spec.workerId, lease_ms: spec.leaseMs, count, pairs: spec.pairs });
+      next = [spec.workerId, spec.leaseMs, count, ...spec.pairs];
     }
-    const reply = this.leaseReply(id, await this.run("ack", [id, Engine.token(token), body, opts.holder ?? "", next]));
+    const raw = await this.runRaw("ack", [id, Engine.token(token), body, opts.holder ?? "", ...next]);
+    if (typeof raw === "string") this.leaseReply(id, raw); // a refusal: throws its typed error
+    const flat = FlatReply.parse(raw);
+    if (flat[0] !== "ok") throw new Error(`ack replied ${String(flat[0])}`);
     return {
-      next: ClaimedList.parse(listFromLua(reply["next"] ?? [])).map(toClaimed),
-      durationMs: z.number().parse(reply["duration_ms"]),
-      queue: z.string().parse(reply["queue"]),
-      attempts: z.number().parse(reply["attempts"]),
-      callbackUrl: (reply["callback_url"] as string) || null,
+      next: readClaimed(flat, 5),
+      durationMs: z.number().parse(flat[1]),
+      queue: z.string().parse(flat[2]),
+      attempts: z.number().parse(flat[3]),
+      callbackUrl: z.string().parse(flat[4]) || null,
     };
   }
 
@@ -524,22 +533,26 @@ const CLAIM_FIELDS = [
   "ttl_ms", "token", "history", "created_at", "started_at", "failure_ttl_ms", "callback_url", "error", "children",
 ] as const;
 
+/** claim and ack reply with flat arrays of strings and integers (cheaper than JSON on the hot path). */
+const FlatReply = z.array(z.union([z.string(), z.number()]));
 const ClaimedEntry = z.object({
-  fields: z.array(z.union([z.string(), z.literal(false)])).length(CLAIM_FIELDS.length),
+  fields: z.array(z.string()).length(CLAIM_FIELDS.length),
   token: z.number().int(),
   lease_until: z.number(),
   attempts: z.number().int(),
 });
-const ClaimedList = z.array(ClaimedEntry);
+const CLAIMED_WIDTH = 3 + CLAIM_FIELDS.length;
 
-const ClaimReply = z.discriminatedUnion("status", [
-  z.object({
-    status: z.literal("empty"),
-    next_timer_at: z.union([z.number(), z.literal(false)]),
-    tips: z.union([z.array(z.string()), z.literal(false)]),
-  }),
-  z.object({ status: z.literal("claimed"), jobs: ClaimedList }),
-]);
+/** Reads the jobs a flat reply carries from index `at`: a count, then per job token, lease_until, attempts, fields. */
+function readClaimed(flat: ReadonlyArray<string | number>, at: number): Array<{ job: ClaimedJob; lease: Lease }> {
+  const n = z.number().int().min(0).parse(flat[at]);
+  if (flat.length !== at + 1 + n * CLAIMED_WIDTH) throw new Error(`claimed-jobs reply has ${flat.length} items, expected ${at + 1 + n * CLAIMED_WIDTH}`);
+  const out: Array<{ job: ClaimedJob; lease: Lease }> = [];
+  for (let k = 0, i = at + 1; k < n; k++, i += CLAIMED_WIDTH) {
+    out.push(toClaimed(ClaimedEntry.parse({ token: flat[i], lease_until: flat[i + 1], attempts: flat[i + 2], fields: flat.slice(i + 3, i + CLAIMED_WIDTH) })));
+  }
+  return out;
+}
 
 function toClaimed(entry: z.infer<typeof ClaimedEntry>): { job: ClaimedJob; lease: Lease } {
   const job = ClaimedFields.parse(Object.fromEntries(CLAIM_FIELDS.map((name, i) => [name, entry.fields[i] || undefined])));

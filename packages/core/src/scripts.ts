@@ -5,16 +5,21 @@
 import { SCRIPTS, type ScriptName } from "./lua/scripts.generated.ts";
 import { isNoScriptError, type RedisPort } from "./transports/port.ts";
 
-export async function runScript(port: RedisPort, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<string> {
+/** Runs a script and returns its reply as the transport gave it (the hot-path scripts reply with arrays). */
+export async function runScriptRaw(port: RedisPort, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   const script = SCRIPTS[name];
   const argv = args.map(String);
-  let reply: unknown;
   try {
-    reply = await port.evalsha(script.sha, keys, argv);
+    return await port.evalsha(script.sha, keys, argv);
   } catch (e) {
     if (!isNoScriptError(e)) throw e;
-    reply = await port.eval(script.source, keys, argv);
+    return await port.eval(script.source, keys, argv);
   }
+}
+
+/** Runs a script that replies with one JSON string. */
+export async function runScript(port: RedisPort, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<string> {
+  const reply = await runScriptRaw(port, name, keys, args);
   if (typeof reply !== "string") throw new Error(`script ${name} replied with ${typeof reply}, expected a JSON string`);
   return reply;
 }

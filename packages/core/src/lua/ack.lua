@@ -9,8 +9,13 @@
 -- ARGV[4] lease token
 -- ARGV[5] result JSON
 -- ARGV[6] lease holder the caller must be ('' = any; see holds_lease)
--- ARGV[7] next-claim JSON {consumer, lease_ms, count, pairs=[queue, level, ...]} ('' = claim nothing)
--- Returns JSON: {ok=true, duration_ms, queue, attempts, callback_url, next=[claimed jobs as in claim]} or {ok=false, code="lease_lost"|"job_not_found", status}
+-- ARGV[7] next-claim: consumer ('' = claim nothing)
+-- ARGV[8] next-claim: lease length in ms (0 = the job's timeout)
+-- ARGV[9] next-claim: most jobs to lease
+-- ARGV[10+] next-claim: pairs queue, permission level, in claim order
+-- Returns a flat array: "ok", duration_ms, queue, attempts, callback_url, n, then the n jobs leased for
+--         the caller as in claim (token, lease_until, attempts, CLAIM_FIELDS values)
+--      or JSON {ok=false, code="lease_lost"|"job_not_found", status}
 -- @include keys
 -- @include job
 -- @include retry
@@ -33,8 +38,8 @@ redis.call('RPUSH', k_durations(j.queue), duration)
 if j.children then release_children(j.children, now) end
 local next_jobs = {}
 if ARGV[7] ~= '' then
-  local n = cjson.decode(ARGV[7])
-  next_jobs = claim_jobs(now, n.consumer, n.lease_ms, n.count, n.pairs)
+  local pairs_list = {}
+  for i = 10, #ARGV do pairs_list[#pairs_list + 1] = ARGV[i] end
+  next_jobs = claim_jobs(now, ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), pairs_list)
 end
-return cjson.encode({ ok = true, duration_ms = duration, queue = j.queue, attempts = num(j.attempts, 0),
-  callback_url = j.callback_url or '', next = next_jobs })
+return append_claimed({ 'ok', duration, j.queue, num(j.attempts, 0), j.callback_url or '', #next_jobs }, next_jobs)

@@ -17,8 +17,9 @@
 -- ARGV[7]  t: how many extra stream keys to report tips for (0 = report no tips)
 -- ARGV[8 .. 7+t]  the extra stream keys (e.g. the worker's control stream), reported first
 -- ARGV[8+t ..]    pairs: queue, permission level — in the order to try them
--- Returns JSON: {status="claimed", jobs=[{fields=[...CLAIM_FIELDS values], token, lease_until, attempts}]}
---            or {status="empty", next_timer_at=ms|false, tips=[extra streams' tips, then each pair's stream tip]|false}
+-- Returns a flat array: "claimed", n, then per job token, lease_until, attempts, CLAIM_FIELDS values
+--            or "empty", next timer ms (-1 = none), then (when tips were asked for) the extra streams'
+--            tips followed by each pair's stream tip
 -- @include keys
 -- @include job
 -- @include retry
@@ -33,12 +34,12 @@ for i = 8, 7 + ntips do tip_keys[#tip_keys + 1] = ARGV[i] end
 for i = 8 + ntips, #ARGV do pairs_list[#pairs_list + 1] = ARGV[i] end
 
 local jobs = claim_jobs(now, consumer, lease_ms, count, pairs_list)
-if #jobs > 0 then return cjson.encode({ status = 'claimed', jobs = jobs }) end
+if #jobs > 0 then return append_claimed({ 'claimed', #jobs }, jobs) end
 
 local nxt = redis.call('ZRANGE', K_TIMERS, 0, 0, 'WITHSCORES')
-local tips = false
+local out = { 'empty', tonumber(nxt[2]) or -1 }
 if ntips > 0 then
   for p = 1, #pairs_list, 2 do tip_keys[#tip_keys + 1] = k_ready(pairs_list[p], pairs_list[p + 1]) end
-  tips = stream_tips(tip_keys)
+  for _, t in ipairs(stream_tips(tip_keys)) do out[#out + 1] = t end
 end
-return cjson.encode({ status = 'empty', next_timer_at = tonumber(nxt[2]) or false, tips = tips })
+return out

@@ -69,6 +69,19 @@ local function claim_jobs(now, consumer, lease_ms, count, pairs)
   return out
 end
 
+-- Appends claimed jobs to a flat reply: per job token, lease_until, attempts, then the CLAIM_FIELDS
+-- values ('' for a missing field). A flat array is cheaper to build and read than JSON, and these
+-- replies are on every busy worker's path.
+local function append_claimed(out, jobs)
+  for _, c in ipairs(jobs) do
+    out[#out + 1] = c.token
+    out[#out + 1] = c.lease_until
+    out[#out + 1] = c.attempts
+    for i = 1, #CLAIM_FIELDS do out[#out + 1] = c.fields[i] or '' end
+  end
+  return out
+end
+
 -- The newest entry id of each stream ('0-0' when empty or missing): a blocking XREAD after these
 -- ids wakes on anything appended after this script ran.
 local function stream_tips(keys)
