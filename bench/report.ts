@@ -3,6 +3,7 @@
  * SVG of drain throughput by concurrency (grouped bars with labels).
  */
 import { spread, type Spread } from "./stats.ts";
+import { MAINTENANCE_DEFAULTS } from "../packages/core/src/index.ts";
 
 export const PRICE_PER_100K = 0.2;
 export const PRICE_NOTE =
@@ -135,9 +136,13 @@ export function idlePerMinute(r: IdleResult, label: string): { commands: number;
   return { commands: (row.serverCommands * 60_000) / r.windowMs, trips: (row.trips * 60_000) / r.windowMs };
 }
 
-/** Workstream's maintenance: one tick a minute, trimming on every 10th. */
+/** Workstream's maintenance: one tick a minute, as runMaintenance schedules the TTL scan and the trim. */
 export function tickPerMinute(c: CostResult): number {
-  return (8 * c.tick.plain.serverCommands + c.tick.expire.serverCommands + c.tick.trim.serverCommands) / 10;
+  const { trimEveryMinutes: trim, expireEveryMinutes: expire } = MAINTENANCE_DEFAULTS;
+  const trims = 1; // per `trim` minutes (the trim minute also scans: trim is a multiple of expire)
+  const scans = trim / expire - trims;
+  const plain = trim - scans - trims;
+  return (plain * c.tick.plain.serverCommands + scans * c.tick.expire.serverCommands + trims * c.tick.trim.serverCommands) / trim;
 }
 
 export function targets(r: Results): Target[] {
@@ -324,7 +329,7 @@ export function markdown(r: Results): string {
     }
     if (c) {
       const tpm = tickPerMinute(c);
-      L.push(`| Workstream maintenance: engine.tick() once a minute as the reclaim cron runs it (TTL scan every 5th, trim every 10th) | ${f1(tpm)} | 1.0 | ${usd(dollarsPerIdleMonth(tpm))} | plain ${c.tick.plain.serverCommands}, with TTL scan ${c.tick.expire.serverCommands}, with trim ${c.tick.trim.serverCommands} (3 default queues; the DLQ-alert sweep adds 7/min when notifications are on) |`);
+      L.push(`| Workstream maintenance: engine.tick() once a minute as the reclaim cron runs it (TTL scan every ${MAINTENANCE_DEFAULTS.expireEveryMinutes}th minute, trim every ${MAINTENANCE_DEFAULTS.trimEveryMinutes}th) | ${f1(tpm)} | 1.0 | ${usd(dollarsPerIdleMonth(tpm))} | plain ${c.tick.plain.serverCommands}, with TTL scan ${c.tick.expire.serverCommands}, with trim ${c.tick.trim.serverCommands} (3 default queues; the DLQ-alert sweep adds 7/min when notifications are on) |`);
       L.push("| BullMQ maintenance | – | – | – | none separate: the stalled-job checker runs inside the Worker (every 30 s) and is in its row; QueueScheduler no longer exists |");
       const w = idlePerMinute(i, "Workstream worker").commands + tpm;
       const b = idlePerMinute(i, "BullMQ worker").commands;

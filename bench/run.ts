@@ -293,7 +293,8 @@ async function cost(server: RedisServerHandle, admin: Redis, systems: Record<Sys
     log(`cost ${name}: enqueue ${pj(enqueue)}, drain ${pj(drainC)}, batch enqueue ${pj(enqueueBatch)}, trickle ${pj(trickleC)} server commands per job; round trips/job pre-filled ${((enqueue.trips + drainC.trips) / CFG.costN).toFixed(2)}, trickle ${(trickleC.trips / CFG.trickleN).toFixed(2)}`);
   }
   // Workstream's maintenance tick on an idle system (3 default queues), as the every-minute reclaim
-  // cron schedules it (runMaintenance): TTL scan every 5th minute, trimming every 10th.
+  // cron schedules it (runMaintenance, MAINTENANCE_DEFAULTS): the plain tick, the tick with the TTL
+  // scan, and the tick with the scan and the trim.
   await admin.flushall();
   const ws = (await systems.Workstream(runId())) as QueueSystem & { engine: Engine };
   let tick: CostResult["tick"];
@@ -301,7 +302,7 @@ async function cost(server: RedisServerHandle, admin: Redis, systems: Record<Sys
     await ws.engine.tick();
     const plain = await scenario(1, () => ws.engine.tick({ expire: false }));
     const expire = await scenario(1, () => ws.engine.tick());
-    const trim = await scenario(1, () => ws.engine.tick({ trim: true }));
+    const trim = await scenario(1, () => ws.engine.tick({ trim: true, expire: true }));
     tick = { plain, expire, trim };
   } finally {
     await ws.close();

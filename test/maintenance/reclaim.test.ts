@@ -35,7 +35,7 @@ function notifyFor(t: TestEngine, path: string): NotifyContext {
 }
 
 const deps = (t: TestEngine, notify: NotifyContext | null = null): MaintenanceDeps => ({ engine: t.engine, redis: t.port, notify, now: t.clock.now, log: quiet });
-const at = (t: TestEngine) => ({ at: t.clock.now() + 30_000 }); // a minute that is not a 10th: no trim/prune
+const at = (t: TestEngine) => ({ at: t.clock.now() + 30_000 }); // a minute that is not a 10th or 30th: no TTL scan, trim or prune
 
 describe.each(TRANSPORTS)("scheduled maintenance over %s", (transport) => {
   it("re-delivers a vanished worker's job once, then dead-letters it after max attempts (one alert, one callback)", async () => {
@@ -133,10 +133,10 @@ describe("consumer cleanup", () => {
     expect(await names()).toEqual(["next"]);
   });
 
-  it("runs the every-10th-minute steps only on those minutes", async () => {
+  it("runs the every-30th-minute steps only on those minutes", async () => {
     const t = makeEngine("tcp", {}, manualClock());
-    const on = await runMaintenance(deps(t), { at: Date.UTC(2026, 0, 1, 0, 20) });
-    const off = await runMaintenance(deps(t), { at: Date.UTC(2026, 0, 1, 0, 21) });
+    const on = await runMaintenance(deps(t), { at: Date.UTC(2026, 0, 1, 0, 30) });
+    const off = await runMaintenance(deps(t), { at: Date.UTC(2026, 0, 1, 0, 20) });
     expect([on.trimmed, on.consumers !== null, off.trimmed, off.consumers]).toEqual([true, true, false, null]);
   });
 });

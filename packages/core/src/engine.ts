@@ -17,10 +17,11 @@ import {
 } from "./errors.ts";
 import { JobStatus, parseJobHash, type Job } from "./job.ts";
 import { keySpace, PERMISSION_LEVELS, type KeySpace } from "./keys.ts";
-import { Id, type PermissionLevel, Priority } from "./messages.ts";
+import { Id, type PermissionLevel } from "./messages.ts";
 import { QueueRegistry, queueForPriority } from "./queues.ts";
 import { encodeRetryPolicy } from "./retry.ts";
 import { runScript, runScriptRaw } from "./scripts.ts";
+import { flatReply, readAckOutcomes, readClaimed, type AckOutcome, type Claimed, type ClaimedJob, type Lease } from "./claimed.ts";
 import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
@@ -57,26 +58,7 @@ export interface ClaimOptions {
   leaseMs?: number;
 }
 
-export interface ClaimedJob {
-  id: string;
-  queue: string;
-  type: string;
-  priority: Priority;
-  permissionLevel: PermissionLevel;
-  payload: unknown;
-  attempt: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  createdAt: string;
-  /** The previous attempt's error, when this is a retry. */
-  lastError: unknown;
-}
-
-export interface Lease {
-  /** Fencing token: grows with every delivery of the job; heartbeat/ack/fail/release must present it. */
-  token: number;
-  expiresAt: number;
-}
+export type { ClaimedJob, Lease, AckOutcome } from "./claimed.ts";
 
 export type ClaimResult =
   | { status: "claimed"; job: ClaimedJob; lease: Lease }
@@ -118,6 +100,21 @@ export interface ClaimBatchResult {
   nextTimerAt: number | null;
   /** When nothing was claimable and `tipsFor` was given: each stream (tipsFor first, then the ready streams read) with its newest id. */
   tips: Array<{ key: string; afterId: string }> | null;
+}
+
+/** A job result already encoded and size-checked by Engine.encodeResult. */
+export class EncodedResult {
+  constructor(readonly json: string) {}
+}
+
+/** Most acks in one ackMany call. */
+export const MAX_ACK_BATCH = 200;
+
+export interface AckManyResult {
+  /** One per input item, in input order. */
+  outcomes: AckOutcome[];
+  /** Jobs leased for the caller in the same call (AckOptions.next). */
+  next: Claimed[];
 }
 
 export interface AckResult {
@@ -292,8 +289,8 @@ export class Engine {
     if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("count must be a whole number from 1 to 100");
     const tipsFor = opts.tipsFor ?? null;
     const args = [workerId, leaseMs, Math.floor(this.random() * 1e9), count, tipsFor ? tipsFor.length : 0, ...(tipsFor ?? []), ...pairs];
-    const flat = FlatReply.parse(await this.runRaw("claim", args));
-    if (flat[0] === "claimed") return { jobs: readClaimed(flat, 1), nextTimerAt: null, tips: null };
+    const flat = flatReply(await this.runRaw("claim", args), "claim");
+    if (flat[0] === "claimed") return { jobs: readClaimed(flat, 1, "claim"), nextTimerAt: null, tips: null };
     if (flat[0] !== "empty") throw new Error(`claim replied ${String(flat[0])}`);
     const nextTimer = z.number().parse(flat[1]);
     let tips: ClaimBatchResult["tips"] = null;
@@ -343,28 +340,54 @@ export class Engine {
 
   /** Completes the job with a result (any JSON value), kept for the queue's result TTL. */
   async ack(jobId: string, token: number, result: unknown = null, opts: AckOptions = {}): Promise<AckResult> {
-    const id = validate(Id, jobId, "jobId");
-    const body = JSON.stringify(result ?? null);
-    const bytes = Buffer.byteLength(body);
-    if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
-    let next: Array<string | number> = [""];
+    const { outcomes, next } = await this.ackMany([{ jobId, token, result }], opts);
+    const o = outcomes[0]!;
+    if (!o.ok) {
+      if (o.code === "job_not_found") throw new JobNotFoundError(jobId);
+      throw new LeaseLostError(jobId, o.status);
+    }
+    return { next, durationMs: o.durationMs, queue: o.queue, attempts: o.attempts, callbackUrl: o.callbackUrl };
+  }
+
+  /**
+   * Completes several jobs in one call (a worker acks everything that finished while its previous
+   * ack was in flight), optionally leasing the caller's next jobs in the same call. Each ack is
+   * checked on its own: a lost lease refuses that ack only (its outcome says why). Input errors
+   * (bad id or token, a result too large) reject the whole call before anything is written.
+   */
+  async ackMany(items: ReadonlyArray<{ jobId: string; token: number; result?: unknown }>, opts: AckOptions = {}): Promise<AckManyResult> {
+    if (items.length < 1 || items.length > MAX_ACK_BATCH) throw new ValidationError(`an ack batch holds 1 to ${MAX_ACK_BATCH} jobs`);
+    const args: Array<string | number> = [opts.holder ?? "", items.length];
+    for (const item of items) {
+      const body = item.result instanceof EncodedResult ? item.result.json : this.encodeResult(item.result).json;
+      args.push(validate(Id, item.jobId, "jobId"), Engine.token(item.token), body);
+    }
     if (opts.next) {
       const spec = this.claimSpec(opts.next);
       const count = opts.next.count ?? 1;
       if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("next.count must be a whole number from 1 to 100");
-      next = [spec.workerId, spec.leaseMs, count, ...spec.pairs];
+      args.push(spec.workerId, spec.leaseMs, count, ...spec.pairs);
+    } else {
+      args.push("");
     }
-    const raw = await this.runRaw("ack", [id, Engine.token(token), body, opts.holder ?? "", ...next]);
-    if (typeof raw === "string") this.leaseReply(id, raw); // a refusal: throws its typed error
-    const flat = FlatReply.parse(raw);
-    if (flat[0] !== "ok") throw new Error(`ack replied ${String(flat[0])}`);
-    return {
-      next: readClaimed(flat, 5),
-      durationMs: z.number().parse(flat[1]),
-      queue: z.string().parse(flat[2]),
-      attempts: z.number().parse(flat[3]),
-      callbackUrl: z.string().parse(flat[4]) || null,
-    };
+    const flat = flatReply(await this.runRaw("ack", args), "ack");
+    return { outcomes: readAckOutcomes(flat, items.length), next: readClaimed(flat, items.length * 5, "ack") };
+  }
+
+  /**
+   * A job result as ack stores it: JSON within the payload size limit (PayloadTooLargeError
+   * otherwise). A worker encodes each result when its handler returns, so a result that cannot be
+   * stored fails that job alone, and passes the EncodedResult to ackMany (not encoded again).
+   */
+  encodeResult(result: unknown): EncodedResult {
+    const body = JSON.stringify(result ?? null) as string | undefined;
+    if (body === undefined) throw new ValidationError("the result must be JSON (a function or symbol is not)");
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long result needs its bytes counted.
+    if (body.length * 3 > this.settings.maxPayloadBytes) {
+      const bytes = Buffer.byteLength(body);
+      if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
+    }
+    return new EncodedResult(body);
   }
 
   /** Records a failed attempt: retried with backoff while attempts remain and the error is retryable, else dead-lettered. */
@@ -526,67 +549,6 @@ const EnqueueReply = z.union([
   z.array(z.object({ id: z.string(), status: JobStatus, created: z.boolean() })),
   z.object({ error: z.enum(["job_not_found", "dependency_failed", "self_dependency"]), id: z.string(), status: z.string().optional() }),
 ]);
-
-/** Must list the fields in the order claim.lua's CLAIM_FIELDS reads them. */
-const CLAIM_FIELDS = [
-  "id", "queue", "level", "priority", "type", "payload", "status", "entry", "attempts", "max_attempts", "timeout_ms",
-  "ttl_ms", "token", "history", "created_at", "started_at", "failure_ttl_ms", "callback_url", "error", "children",
-] as const;
-
-/** claim and ack reply with flat arrays of strings and integers (cheaper than JSON on the hot path). */
-const FlatReply = z.array(z.union([z.string(), z.number()]));
-const ClaimedEntry = z.object({
-  fields: z.array(z.string()).length(CLAIM_FIELDS.length),
-  token: z.number().int(),
-  lease_until: z.number(),
-  attempts: z.number().int(),
-});
-const CLAIMED_WIDTH = 3 + CLAIM_FIELDS.length;
-
-/** Reads the jobs a flat reply carries from index `at`: a count, then per job token, lease_until, attempts, fields. */
-function readClaimed(flat: ReadonlyArray<string | number>, at: number): Array<{ job: ClaimedJob; lease: Lease }> {
-  const n = z.number().int().min(0).parse(flat[at]);
-  if (flat.length !== at + 1 + n * CLAIMED_WIDTH) throw new Error(`claimed-jobs reply has ${flat.length} items, expected ${at + 1 + n * CLAIMED_WIDTH}`);
-  const out: Array<{ job: ClaimedJob; lease: Lease }> = [];
-  for (let k = 0, i = at + 1; k < n; k++, i += CLAIMED_WIDTH) {
-    out.push(toClaimed(ClaimedEntry.parse({ token: flat[i], lease_until: flat[i + 1], attempts: flat[i + 2], fields: flat.slice(i + 3, i + CLAIMED_WIDTH) })));
-  }
-  return out;
-}
-
-function toClaimed(entry: z.infer<typeof ClaimedEntry>): { job: ClaimedJob; lease: Lease } {
-  const job = ClaimedFields.parse(Object.fromEntries(CLAIM_FIELDS.map((name, i) => [name, entry.fields[i] || undefined])));
-  return {
-    job: {
-      id: job.id,
-      queue: job.queue,
-      type: job.type,
-      priority: job.priority,
-      permissionLevel: job.level,
-      payload: JSON.parse(job.payload) as unknown,
-      attempt: entry.attempts,
-      maxAttempts: job.max_attempts,
-      timeoutMs: job.timeout_ms,
-      createdAt: job.created_at,
-      lastError: job.error ? (JSON.parse(job.error) as unknown) : null,
-    },
-    lease: { token: entry.token, expiresAt: entry.lease_until },
-  };
-}
-
-const intString = z.string().regex(/^\d+$/).transform(Number);
-const ClaimedFields = z.object({
-  id: z.string(),
-  queue: z.string(),
-  level: z.enum(PERMISSION_LEVELS),
-  priority: Priority,
-  type: z.string(),
-  payload: z.string(),
-  max_attempts: intString,
-  timeout_ms: intString,
-  created_at: z.string(),
-  error: z.string().optional(),
-});
 
 const FailError = z.object({
   name: z.string().max(256).default("Error"),

@@ -17,7 +17,9 @@
 -- ARGV[7]  t: how many extra stream keys to report tips for (0 = report no tips)
 -- ARGV[8 .. 7+t]  the extra stream keys (e.g. the worker's control stream), reported first
 -- ARGV[8+t ..]    pairs: queue, permission level — in the order to try them
--- Returns a flat array: "claimed", n, then per job token, lease_until, attempts, CLAIM_FIELDS values
+-- Returns a flat array: "claimed", n, then CLAIMED_WIDTH items per job (see claim_core: id, queue,
+--            level, token, lease_until, attempt, priority, type, payload, max_attempts, created_at,
+--            timeout_ms, error)
 --            or "empty", next timer ms (-1 = none), then (when tips were asked for) the extra streams'
 --            tips followed by each pair's stream tip
 -- @include keys
@@ -33,11 +35,15 @@ local pairs_list, tip_keys = {}, {}
 for i = 8, 7 + ntips do tip_keys[#tip_keys + 1] = ARGV[i] end
 for i = 8 + ntips, #ARGV do pairs_list[#pairs_list + 1] = ARGV[i] end
 
-local jobs = claim_jobs(now, consumer, lease_ms, count, pairs_list)
-if #jobs > 0 then return append_claimed({ 'claimed', #jobs }, jobs) end
+local out = { 'claimed', 0 }
+local n = claim_jobs(now, consumer, lease_ms, count, pairs_list, out)
+if n > 0 then
+  out[2] = n
+  return out
+end
 
 local nxt = redis.call('ZRANGE', K_TIMERS, 0, 0, 'WITHSCORES')
-local out = { 'empty', tonumber(nxt[2]) or -1 }
+out = { 'empty', tonumber(nxt[2]) or -1 }
 if ntips > 0 then
   for p = 1, #pairs_list, 2 do tip_keys[#tip_keys + 1] = k_ready(pairs_list[p], pairs_list[p + 1]) end
   for _, t in ipairs(stream_tips(tip_keys)) do out[#out + 1] = t end

@@ -1,8 +1,9 @@
 -- worker_beat: a worker announces itself (registers on its first beat), in one call per beat.
 --
--- Writes the worker's record and refreshes its TTL, moves it up in the workers index, prunes index
--- entries whose last beat is older than the TTL (their records have expired too), and tells the
+-- Writes the worker's record and refreshes its TTL, moves it up in the workers index, and tells the
 -- worker whether it has been suspended (suspendWorker sets that flag; a beat never clears it).
+-- Index entries of workers that stopped beating are pruned by the readers (worker_stats), not
+-- here: every idle worker beats once a minute, and on Upstash each command is billed.
 --
 -- KEYS: none (keys are built from the prefix)
 -- ARGV[1]  key prefix
@@ -20,5 +21,4 @@ for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', key, unpack(fields))
 redis.call('PEXPIRE', key, ttl)
 redis.call('ZADD', K_WORKERS, now, id)
-redis.call('ZREMRANGEBYSCORE', K_WORKERS, '-inf', now - ttl)
 return cjson.encode({ suspended = redis.call('HGET', key, 'suspended') == '1' })

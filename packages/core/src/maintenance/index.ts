@@ -32,11 +32,11 @@ export interface MaintenanceDeps {
 export interface MaintenanceOptions {
   /** Scheduled time of this run (ms): decides the every-N-minutes steps. Default: now. */
   at?: number;
-  /** Trim indexes on every N-th minute (default 10). */
+  /** Trim indexes and reconcile pending lists on every N-th minute (default 30). */
   trimEveryMinutes?: number;
-  /** Scan ready streams for jobs past their TTL on every N-th minute (default 5; claims expire them anyway). */
+  /** Scan ready streams for jobs past their TTL on every N-th minute (default 10; claims expire them anyway). */
   expireEveryMinutes?: number;
-  /** Prune idle consumers on every N-th minute (default 10). */
+  /** Prune idle consumers on every N-th minute (default 30). */
   pruneEveryMinutes?: number;
   /** A consumer with no pending entries is removed once idle this long (default 1 h). */
   consumerIdleMs?: number;
@@ -118,6 +118,14 @@ export async function sweepDeadLetters(
   };
 }
 
+/**
+ * How often the heavier steps run. Each is a safety net or housekeeping, not on any job's path
+ * (claims fire due timers and expire stale entries themselves; records expire on their own TTLs),
+ * and an idle deployment pays for every command it runs on Upstash: 3.5 commands a minute with
+ * these (docs/maintenance.md).
+ */
+export const MAINTENANCE_DEFAULTS = { trimEveryMinutes: 30, expireEveryMinutes: 10, pruneEveryMinutes: 30 } as const;
+
 const everyNth = (at: number, n: number) => n > 0 && Math.floor(at / 60_000) % n === 0;
 
 /** One maintenance run (see the module comment). */
@@ -125,10 +133,10 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
   const now = deps.now ?? Date.now;
   const log = deps.log ?? jsonLineLogger;
   const at = opts.at ?? now();
-  const trim = everyNth(at, opts.trimEveryMinutes ?? 10);
-  const tick = await deps.engine.tick({ trim, expire: everyNth(at, opts.expireEveryMinutes ?? 5) });
+  const trim = everyNth(at, opts.trimEveryMinutes ?? MAINTENANCE_DEFAULTS.trimEveryMinutes);
+  const tick = await deps.engine.tick({ trim, expire: everyNth(at, opts.expireEveryMinutes ?? MAINTENANCE_DEFAULTS.expireEveryMinutes) });
 
-  const consumers = everyNth(at, opts.pruneEveryMinutes ?? 10) ? await pruneConsumers(deps, { idleMs: opts.consumerIdleMs ?? 3_600_000 }) : null;
+  const consumers = everyNth(at, opts.pruneEveryMinutes ?? MAINTENANCE_DEFAULTS.pruneEveryMinutes) ? await pruneConsumers(deps, { idleMs: opts.consumerIdleMs ?? 3_600_000 }) : null;
 
   const deadLetters: DeadLetterEntry[] = [];
   const deliveries: DeliveryReport[] = [];

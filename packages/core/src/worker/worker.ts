@@ -9,8 +9,13 @@
  *
  * Idle cost: one `XREAD BLOCK` a minute, one registry beat a minute, and one claim every 5 minutes:
  * 2.2 client commands a minute (see docs/worker.md for the calls inside the scripts, which Upstash
- * also bills). Busy: the ack of each job also leases the slot's next one (one round trip per job),
- * and free slots are filled with one batch claim.
+ * also bills).
+ *
+ * Busy: a handler's slot is free as soon as it returns; its ack joins the next ack call, which
+ * carries every ack that came in while the previous one was in flight (group commit) and leases the
+ * next jobs in the same call. With short jobs the worker also keeps a few claimed jobs in hand
+ * (adaptive prefetch, bounded so a prefetched job waits at most ~5 % of its lease), so a free slot
+ * starts its next job without a round trip. Long jobs (over a second) are never prefetched.
  *
  * Shutdown (`stop()`, SIGTERM in the process entry): stop claiming, let in-flight jobs finish
  * within the grace period, release the rest with their lease (the attempt is not counted),
@@ -19,7 +24,9 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { z } from "zod";
-import type { ClaimedJob, Engine, Lease } from "../engine.ts";
+import { performance } from "node:perf_hooks";
+import type { Claimed } from "../claimed.ts";
+import { MAX_ACK_BATCH, type ClaimedJob, type EncodedResult, type Engine, type Lease } from "../engine.ts";
 import { JobNotFoundError, LeaseLostError, RetryAfterError, WorkstreamError } from "../errors.ts";
 import { keySpace } from "../keys.ts";
 import { Id, PermissionLevel } from "../messages.ts";
@@ -87,6 +94,13 @@ export interface WorkerOptions {
   permissionLevels?: readonly PermissionLevel[];
   /** Jobs run at once (seed 2's max_concurrent), 1..1000. Default 1. */
   concurrency?: number;
+  /**
+   * Claimed jobs kept in hand beyond `concurrency`, so a slot that frees up starts its next job at
+   * once. "auto" (default): none until handler run times are known, then as many as keep a
+   * prefetched job's wait under 5 % of the lease (at most max(16, concurrency)), and none while
+   * jobs take over a second. A number fixes it (0 = never prefetch).
+   */
+  prefetch?: number | "auto";
   /** Stream consumer name and registry id. Default: host-pid-random. */
   workerId?: string;
   /** Lease asked for at claim and renewed by each heartbeat (every third of it). Default: engine.settings.claimIdleMs. */
@@ -112,6 +126,7 @@ const Settings = z
   .object({
     permissionLevels: z.array(PermissionLevel).min(1).default(["autonomous"]),
     concurrency: z.number().int().min(1).max(1000).default(1),
+    prefetch: z.union([z.literal("auto"), z.number().int().min(0).max(1000)]).default("auto"),
     workerId: Id.optional(),
     leaseMs: z.number().int().min(1000).optional(),
     shutdownGraceMs: z.number().int().min(0).max(86_400_000).default(110_000),
@@ -136,6 +151,10 @@ export interface LocalWorkerStats {
   waits: number;
   /** claim calls made. */
   claims: number;
+  /** Ack calls made (each may carry many acks). */
+  ack_calls: number;
+  /** Jobs claimed and not started yet (prefetch). */
+  prefetched: number;
 }
 
 type Phase = "running" | "settling" | "lost" | "released" | "done";
@@ -150,14 +169,24 @@ interface Running {
   interrupt: () => void;
   hbTimer?: NodeJS.Timeout;
   timeoutTimer?: NodeJS.Timeout;
-  /** Jobs the ack leased for this slot (ack-and-claim-next). */
-  next?: Array<{ job: ClaimedJob; lease: Lease }>;
+}
+
+/** A finished job's ack, waiting for the next ack call. */
+interface PendingAck {
+  r: Running;
+  result: EncodedResult;
+  done: () => void;
 }
 
 const MIN_WAIT_MS = 50;
 const CALL_ATTEMPTS = 30;
 const RELEASE_ATTEMPTS = 5;
 const STOP_LOOP_WAIT_MS = 5_000;
+const MAX_CLAIM = 100;
+/** A prefetched job may wait this share of its lease before it starts (auto prefetch). */
+const PREFETCH_LEASE_SHARE = 0.05;
+/** Jobs whose handlers typically run longer than this are not prefetched (auto prefetch). */
+const PREFETCH_MAX_JOB_MS = 1_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const backoffMs = (n: number) => Math.floor(Math.min(5000, 100 * 2 ** Math.min(n, 6)) * (0.5 + Math.random() / 2));
@@ -221,7 +250,20 @@ export class Worker {
   private readonly logger: WorkerLogger;
   private readonly settings: z.infer<typeof Settings>;
   private readonly openBlocking: (() => BlockingRedisPort) | undefined;
+  /** Jobs whose handler is running (each holds a concurrency slot). */
   private readonly active = new Map<string, Running>();
+  /** Jobs whose handler returned, with their ack or fail being written. */
+  private readonly settling = new Set<Running>();
+  /** Claimed jobs not started yet (prefetch), oldest first. */
+  private buffer: Claimed[] = [];
+  /** Acks waiting for the next ack call. */
+  private acks: PendingAck[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Jobs asked for by claim calls in flight (so two calls never over-fill). */
+  private reserved = 0;
+  /** Moving average of handler run time (ms); null until a job finished. */
+  private runTimeMs: number | null = null;
+  private ackCalls = 0;
   private readonly readyStreams: string[];
   private readonly streamPairs: Array<{ queue: string; level: PermissionLevel }>;
   private readonly workerKey: string;
@@ -237,7 +279,7 @@ export class Worker {
   private stopPromise: Promise<void> | undefined;
   private readonly stopLatch = latch();
   private readonly hardLatch = latch();
-  private slotWaiters: Array<() => void> = [];
+  private changeWaiters: Array<() => void> = [];
   private loopDone: Promise<void> = Promise.resolve();
   private beatTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
@@ -246,6 +288,7 @@ export class Worker {
     const s = Settings.safeParse({
       permissionLevels: opts.permissionLevels,
       concurrency: opts.concurrency,
+      prefetch: opts.prefetch,
       workerId: opts.workerId,
       leaseMs: opts.leaseMs,
       shutdownGraceMs: opts.shutdownGraceMs,
@@ -307,7 +350,7 @@ export class Worker {
     }
     this.stopping = true;
     this.stopLatch.fire();
-    this.wakeSlotWaiters();
+    this.notifyChanged();
     const grace = opts.graceMs ?? this.settings.shutdownGraceMs;
     this.logger.info("worker stopping", { workerId: this.workerId, activeJobs: this.active.size, graceMs: grace });
     this.stopPromise = this.shutdown(grace);
@@ -326,6 +369,8 @@ export class Worker {
       queues: [...this.queues],
       waits: this.waits,
       claims: this.claims,
+      ack_calls: this.ackCalls,
+      prefetched: this.buffer.length,
     };
   }
 
@@ -368,9 +413,11 @@ export class Worker {
     let checkSuspension = true;
     let errors = 0;
     while (!this.stopping) {
-      const free = this.concurrency - this.active.size;
-      if (free <= 0) {
-        await this.slotFree();
+      this.pump();
+      const want = this.wanted();
+      // Acks about to be written lease the next jobs themselves (one call for both): wait for them.
+      if (want <= 0 || this.acks.length > 0 || this.flushing) {
+        await this.changed();
         continue;
       }
       try {
@@ -387,20 +434,16 @@ export class Worker {
         }
         if (this.stopping) break;
         this.claims++;
-        const res = await this.engine.claimBatch({
-          workerId: this.workerId,
-          queues: this.queues,
-          permissionLevels: this.permissionLevels,
-          leaseMs: this.leaseMs,
-          count: Math.min(free, 100),
-          tipsFor: [this.controlKey],
-        });
+        this.reserved += want;
+        let res;
+        try {
+          res = await this.engine.claimBatch({ ...this.claimOptions(), count: want, tipsFor: [this.controlKey] });
+        } finally {
+          this.reserved -= want;
+        }
         errors = 0;
         if (res.jobs.length > 0) {
-          for (const c of res.jobs) {
-            if (this.stopping) await this.releaseClaimed(c.job, c.lease);
-            else this.startJob(c.job, c.lease);
-          }
+          this.take(res.jobs);
           continue;
         }
         // Nothing claimable: block until something is appended after this claim (the tips come from
@@ -450,15 +493,61 @@ export class Worker {
     return r;
   }
 
-  private slotFree(): Promise<void> {
-    if (this.stopping || this.active.size < this.concurrency) return Promise.resolve();
-    return new Promise((r) => this.slotWaiters.push(r));
+  /** Resolves at the next change of slots, prefetched jobs or claims in flight (or at stop). */
+  private changed(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((r) => this.changeWaiters.push(r));
   }
 
-  private wakeSlotWaiters(): void {
-    const w = this.slotWaiters;
-    this.slotWaiters = [];
+  private notifyChanged(): void {
+    if (this.changeWaiters.length === 0) return;
+    const w = this.changeWaiters;
+    this.changeWaiters = [];
     for (const f of w) f();
+  }
+
+  private claimOptions() {
+    return { workerId: this.workerId, queues: this.queues, permissionLevels: this.permissionLevels, leaseMs: this.leaseMs };
+  }
+
+  /** Jobs to claim now: free slots plus the prefetch, less what is in hand or being claimed. */
+  private wanted(): number {
+    if (this.stopping) return 0;
+    return Math.min(MAX_CLAIM, this.concurrency + this.prefetch() - this.active.size - this.buffer.length - this.reserved);
+  }
+
+  private prefetch(): number {
+    const p = this.settings.prefetch;
+    if (p !== "auto") return p;
+    const runTime = this.runTimeMs;
+    if (runTime === null || runTime > PREFETCH_MAX_JOB_MS) return 0;
+    // A prefetched job waits about (prefetch / concurrency) run times before it starts.
+    const fits = Math.floor((this.concurrency * this.leaseMs * PREFETCH_LEASE_SHARE) / Math.max(runTime, 0.01));
+    return Math.min(fits, Math.max(16, this.concurrency));
+  }
+
+  private noteRunTime(ms: number): void {
+    this.runTimeMs = this.runTimeMs === null ? ms : this.runTimeMs * 0.8 + ms * 0.2;
+  }
+
+  /** Claimed jobs: into the hand, then into free slots (or back to the queue when stopping). */
+  private take(jobs: Claimed[]): void {
+    if (jobs.length === 0) return;
+    if (this.stopping) {
+      for (const c of jobs) void this.releaseClaimed(c.job, c.lease);
+      return;
+    }
+    for (const c of jobs) this.buffer.push(c);
+    this.pump();
+  }
+
+  /** Starts prefetched jobs in free slots. */
+  private pump(): void {
+    while (this.active.size < this.concurrency && this.buffer.length > 0 && !this.stopping) {
+      const c = this.buffer.shift()!;
+      this.startJob(c.job, c.lease);
+    }
+    this.notifyChanged();
   }
 
   // ── running a job ─────────────────────────────────────────────────────────────────────────
@@ -508,9 +597,22 @@ export class Worker {
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
+    const startedAt = performance.now();
     const first = await Promise.race([handled, r.interrupted.then(() => null)]);
     if (first) {
-      this.transition(r, "settling", () => (first.ok ? this.settleAck(r, first.value) : this.settleFail(r, first.error)));
+      this.noteRunTime(performance.now() - startedAt);
+      if (this.transition(r, "settling", () => (first.ok ? this.settleAck(r, first.value) : this.settleFail(r, first.error)))) {
+        // The handler is done: its slot takes the next job while the outcome is written.
+        this.active.delete(job.id);
+        this.settling.add(r);
+        this.pump();
+        await r.finishing;
+        r.phase = "done";
+        clearTimeout(r.hbTimer);
+        this.settling.delete(r);
+        this.notifyChanged();
+        return;
+      }
     }
     await r.finishing;
     const abandoned = r.phase === "lost" || r.phase === "released" || r.controller.signal.aborted;
@@ -522,11 +624,7 @@ export class Worker {
       await Promise.race([handled, sleep(this.settings.abandonAfterMs), this.hardLatch.promise]);
     }
     this.active.delete(job.id);
-    for (const n of r.next ?? []) {
-      if (this.stopping) await this.releaseClaimed(n.job, n.lease);
-      else this.startJob(n.job, n.lease);
-    }
-    this.wakeSlotWaiters();
+    this.pump();
   }
 
   private context(r: Running): JobContext {
@@ -570,8 +668,9 @@ export class Worker {
     return ctx;
   }
 
-  private scheduleHeartbeat(r: Running, delay = Math.max(100, Math.floor(this.leaseMs / 3))): void {
-    r.hbTimer = setTimeout(() => void this.heartbeat(r), delay);
+  /** The next heartbeat: a third of the lease from now, or sooner when less than two thirds are left (a prefetched job). */
+  private scheduleHeartbeat(r: Running, delay = Math.min(Math.floor(this.leaseMs / 3), Math.floor((r.lease.expiresAt - Date.now()) / 2))): void {
+    r.hbTimer = setTimeout(() => void this.heartbeat(r), Math.max(100, delay));
   }
 
   private async heartbeat(r: Running): Promise<void> {
@@ -615,35 +714,69 @@ export class Worker {
     }
   }
 
-  private async settleAck(r: Running, value: unknown): Promise<void> {
-    const { job } = r;
+  /** Queues the job's ack for the next ack call; resolves once it was written (or given up on). */
+  private settleAck(r: Running, value: unknown): Promise<void> {
+    let result: EncodedResult;
+    try {
+      result = this.engine.encodeResult(value === undefined ? null : value);
+    } catch (e) {
+      // The result cannot be stored (too large, not JSON): the attempt fails like a thrown error.
+      return this.settleFail(r, e);
+    }
+    return new Promise<void>((done) => {
+      this.acks.push({ r, result, done });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.acks.length === 0) return;
+    this.flushing = this.flushAcks().finally(() => {
+      this.flushing = null;
+      this.scheduleFlush();
+      this.pump();
+    });
+  }
+
+  /**
+   * One ack call for every ack queued (up to MAX_ACK_BATCH), leasing the jobs that fill the free
+   * capacity in the same call. Acks queued while it is in flight wait for the next call.
+   */
+  private async flushAcks(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r)); // gather the acks of handlers finishing in this turn
+    const batch = this.acks.splice(0, MAX_ACK_BATCH);
+    const items = batch.map((a) => ({ jobId: a.r.job.id, token: a.r.lease.token, result: a.result }));
+    const want = this.suspended ? 0 : Math.max(0, this.wanted());
+    this.reserved += want;
+    this.ackCalls++;
     let retried = false;
     try {
-      // While running normally, the ack also leases this slot's next job (one round trip per job).
-      // A retried ack claims nothing: a lost reply could have leased a job we would never see.
-      const result = value === undefined ? null : value;
+      // A retried call claims nothing: a lost reply could have leased jobs we would never see.
       const out = await this.call(
         "ack",
-        job.id,
-        () => this.engine.ack(job.id, r.lease.token, result, !retried && !this.stopping && !this.suspended ? { next: this.nextClaim() } : {}),
+        items[0]!.jobId,
+        () => this.engine.ackMany(items, !retried && want > 0 && !this.stopping ? { next: { ...this.claimOptions(), count: want } } : {}),
         CALL_ATTEMPTS,
         () => (retried = true),
       );
-      r.next = out.next;
-      this.processed++;
-      this.logger.debug("job completed", { jobId: job.id });
+      out.outcomes.forEach((o, i) => {
+        const jobId = items[i]!.jobId;
+        if (o.ok) {
+          this.processed++;
+          this.logger.debug("job completed", { jobId });
+        } else if (o.code === "lease_lost" && retried && o.status === "completed") {
+          this.processed++; // an earlier try landed; its reply was lost
+        } else {
+          this.logger.warn("lease lost before ack; result dropped", { jobId, status: o.code === "lease_lost" ? o.status : null });
+        }
+      });
+      this.reserved -= want;
+      this.take(out.next);
     } catch (e) {
-      if (e instanceof LeaseLostError) {
-        if (retried && e.details["status"] === "completed") this.processed++; // an earlier try landed; its reply was lost
-        else this.logger.warn("lease lost before ack; result dropped", { jobId: job.id, status: e.details["status"] });
-        return;
-      }
-      if (e instanceof JobNotFoundError || transient(e)) {
-        this.logger.error("ack failed; the lease will expire and the job be retried", { jobId: job.id, error: e });
-        return;
-      }
-      // The result cannot be stored (too large, not JSON): the attempt fails like a thrown error.
-      await this.settleFail(r, e);
+      this.reserved -= want;
+      this.logger.error("ack failed; the leases will expire and the jobs be retried", { jobIds: items.map((i) => i.jobId), error: e });
+    } finally {
+      for (const a of batch) a.done();
     }
   }
 
@@ -664,10 +797,6 @@ export class Worker {
     }
   }
 
-  private nextClaim() {
-    return { workerId: this.workerId, queues: this.queues, permissionLevels: this.permissionLevels, leaseMs: this.leaseMs, count: 1 };
-  }
-
   private async releaseClaimed(job: ClaimedJob, lease: Lease): Promise<void> {
     try {
       await this.call("release", job.id, () => this.engine.release(job.id, lease.token), RELEASE_ATTEMPTS);
@@ -681,11 +810,15 @@ export class Worker {
 
   private allDone(): Promise<void> {
     return (async () => {
-      while (this.active.size > 0) await new Promise<void>((r) => this.slotWaiters.push(r));
+      while (this.active.size > 0) await new Promise<void>((r) => this.changeWaiters.push(r));
     })();
   }
 
   private async shutdown(graceMs: number): Promise<void> {
+    // Prefetched jobs never started: give them back at once, for other workers to take.
+    const unstarted = this.buffer;
+    this.buffer = [];
+    const releasing = Promise.all(unstarted.map((c) => this.releaseClaimed(c.job, c.lease)));
     let graceTimer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((r) => (graceTimer = setTimeout(r, graceMs)));
     await Promise.race([this.allDone(), graceOver, this.hardLatch.promise]);
@@ -699,7 +832,9 @@ export class Worker {
       });
     }
     // Jobs mid-ack/fail finish that; released ones are given back. Bounded by the call retries.
-    await Promise.all(left.map((r) => r.finishing));
+    await Promise.all([...left, ...this.settling].map((r) => r.finishing));
+    await releasing;
+    while (this.flushing) await this.flushing;
     await Promise.race([this.loopDone, sleep(STOP_LOOP_WAIT_MS)]);
     this.stopped = true;
     clearTimeout(this.beatTimer);

@@ -1,9 +1,12 @@
--- Leasing ready jobs: shared by claim (the claim loop) and ack (ack the finished job and take the
--- next one in the same call).
-local CLAIM_FIELDS = { 'id', 'queue', 'level', 'priority', 'type', 'payload', 'status', 'entry', 'attempts',
-  'max_attempts', 'timeout_ms', 'ttl_ms', 'token', 'history', 'created_at', 'started_at', 'failure_ttl_ms',
-  'callback_url', 'error', 'children' }
-local HISTORY_AT = 14
+-- Leasing ready jobs: shared by claim (the claim loop) and ack (ack finished jobs and take the next
+-- ones in the same call). This is every busy worker's path, so it is written for speed: fields are
+-- read by position, history entries are built as strings, and the lease timers of all jobs leased
+-- in one call are set with one variadic ZADD.
+local CLAIM_READ = { 'status', 'entry', 'token', 'attempts', 'timeout_ms', 'ttl_ms', 'started_at', 'history',
+  'children', 'failure_ttl_ms', 'priority', 'type', 'payload', 'max_attempts', 'created_at', 'error' }
+-- Per leased job the reply carries CLAIMED_WIDTH items: id, queue, level, token, lease_until, attempt,
+-- then priority, type, payload, max_attempts, created_at, timeout_ms, error ('' when none).
+local CLAIMED_WIDTH = 13
 
 -- Reads up to n new entries of `stream` for `consumer`, creating the group on the stream's first use.
 local function read_entries(stream, consumer, n)
@@ -20,66 +23,69 @@ local function read_entries(stream, consumer, n)
   return res[1][2]
 end
 
+-- A job whose queue TTL passed before its first start: it expires instead of being delivered.
+local function expire_unstarted(id, q, v, now)
+  redis.call('HSET', k_job(id), 'status', 'expired', 'entry', '', 'finished_at', now,
+    'history', history_push(v[8], now, 'expired'))
+  redis.call('PEXPIRE', k_job(id), num(v[10], 604800000))
+  redis.call('HINCRBY', k_counters(q), 'expired', 1)
+  if v[9] then cancel_children(v[9], now, id, 'expired') end
+end
+
 -- Leases up to `count` jobs from the streams of `pairs` ({queue, level, queue, level, ...}) in that
--- order. Every entry read is either leased or dropped: a stale entry (job gone, no longer pending)
--- is acked and deleted; a job whose TTL passed before its first start is expired.
--- Returns a list of {fields=[CLAIM_FIELDS values], token, lease_until, attempts}.
-local function claim_jobs(now, consumer, lease_ms, count, pairs)
-  local out = {}
+-- order, appending CLAIMED_WIDTH items per job to `out`. Every entry read is either leased or
+-- dropped: a stale entry (job gone, no longer pending) is acked and deleted; a job whose TTL passed
+-- before its first start is expired. Returns the number of jobs leased.
+local function claim_jobs(now, consumer, lease_ms, count, pairs, out)
+  local n, timers = 0, {}
+  local who = cjson.encode(consumer)
   for p = 1, #pairs, 2 do
     local q, lvl = pairs[p], pairs[p + 1]
     local stream = k_ready(q, lvl)
     for _ = 1, 50 do
-      local want = count - #out
-      if want <= 0 then return out end
+      local want = count - n
+      if want <= 0 then break end
       local entries = read_entries(stream, consumer, want)
       if #entries == 0 then break end
+      local dropped = {}
       for _, e in ipairs(entries) do
-        local eid, id, ready_at = e[1], e[2][2], tonumber(e[2][4])
-        local vals = redis.call('HMGET', k_job(id), unpack(CLAIM_FIELDS))
-        local j = {}
-        for i, f in ipairs(CLAIM_FIELDS) do j[f] = vals[i] end
-        if j.status ~= 'pending' or j.entry ~= eid then
-          redis.call('XACK', stream, GROUP, eid)
-          redis.call('XDEL', stream, eid)
-        elseif num(j.ttl_ms, 0) > 0 and num(j.attempts, 0) == 0 and now - ready_at > num(j.ttl_ms, 0) then
-          redis.call('XACK', stream, GROUP, eid)
-          redis.call('XDEL', stream, eid)
-          redis.call('HSET', k_job(id), 'status', 'expired', 'entry', '', 'finished_at', now,
-            'history', history_push(j.history, now, 'expired'))
-          redis.call('PEXPIRE', k_job(id), num(j.failure_ttl_ms, 604800000))
-          redis.call('HINCRBY', k_counters(q), 'expired', 1)
-          if j.children then cancel_children(j.children, now, id, 'expired') end
+        local eid, id = e[1], e[2][2]
+        local key = k_job(id)
+        local v = redis.call('HMGET', key, unpack(CLAIM_READ))
+        local attempts = num(v[4], 0)
+        if v[1] ~= 'pending' or v[2] ~= eid then
+          dropped[#dropped + 1] = eid
+        elseif attempts == 0 and num(v[6], 0) > 0 and now - tonumber(e[2][4]) > num(v[6], 0) then
+          dropped[#dropped + 1] = eid
+          expire_unstarted(id, q, v, now)
         else
-          local token = num(j.token, 0) + 1
-          local attempts = num(j.attempts, 0) + 1
+          local token = num(v[3], 0) + 1
+          attempts = attempts + 1
           local lease = lease_ms
-          if lease <= 0 then lease = num(j.timeout_ms, 3600000) end
+          if lease <= 0 then lease = num(v[5], 3600000) end
           local deadline = now + lease
-          redis.call('HSET', k_job(id), 'status', 'active', 'worker', consumer, 'token', token, 'attempts', attempts, 'open_requests', 0,
-            'lease_ms', lease, 'lease_until', deadline, 'started_at', j.started_at or now, 'last_started_at', now,
-            'history', history_push(j.history, now, 'active', { a = attempts, w = consumer }))
-          redis.call('ZADD', K_TIMERS, deadline, 'L:' .. id)
-          vals[HISTORY_AT] = false -- the claimer does not need the history: keep the reply small
-          out[#out + 1] = { fields = vals, token = token, lease_until = deadline, attempts = attempts }
+          redis.call('HSET', key, 'status', 'active', 'worker', consumer, 'token', token, 'attempts', attempts,
+            'open_requests', 0, 'lease_ms', lease, 'lease_until', deadline, 'started_at', v[7] or now,
+            'last_started_at', now,
+            'history', history_append(v[8], '{"t":' .. now .. ',"s":"active","a":' .. attempts .. ',"w":' .. who .. '}'))
+          timers[#timers + 1] = deadline
+          timers[#timers + 1] = 'L:' .. id
+          n = n + 1
+          local o = #out
+          out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = id, q, lvl, token, deadline, attempts
+          out[o + 7], out[o + 8], out[o + 9], out[o + 10] = v[11] or '', v[12] or '', v[13] or 'null', v[14] or '1'
+          out[o + 11], out[o + 12], out[o + 13] = v[15] or '', v[5] or '0', v[16] or ''
         end
       end
+      if #dropped > 0 then
+        redis.call('XACK', stream, GROUP, unpack(dropped))
+        redis.call('XDEL', stream, unpack(dropped))
+      end
     end
+    if n >= count then break end
   end
-  return out
-end
-
--- Appends claimed jobs to a flat reply: per job token, lease_until, attempts, then the CLAIM_FIELDS
--- values ('' for a missing field). A flat array is cheaper to build and read than JSON, and these
--- replies are on every busy worker's path.
-local function append_claimed(out, jobs)
-  for _, c in ipairs(jobs) do
-    out[#out + 1] = c.token
-    out[#out + 1] = c.lease_until
-    out[#out + 1] = c.attempts
-    for i = 1, #CLAIM_FIELDS do out[#out + 1] = c.fields[i] or '' end
-  end
-  return out
+  if n > 0 then redis.call('ZADD', K_TIMERS, unpack(timers)) end
+  return n
 end
 
 -- The newest entry id of each stream ('0-0' when empty or missing): a blocking XREAD after these

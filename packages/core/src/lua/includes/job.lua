@@ -12,18 +12,23 @@ local function load_job(id, fields)
   return j
 end
 
--- Returns the history JSON with one more entry {t, s, ...extra}.
-local function history_push(hist, now, status, extra)
-  local e = { t = now, s = status }
-  if extra then for k, v in pairs(extra) do e[k] = v end end
-  local enc = cjson.encode(e)
+-- Returns the history JSON with one more entry, given already encoded (hot paths build it as a
+-- string).
+local function history_append(hist, enc)
   if not hist or hist == '' then return '[' .. enc .. ']' end
   if #hist + #enc < HISTORY_MAX_BYTES then return string.sub(hist, 1, -2) .. ',' .. enc .. ']' end
   local h = cjson.decode(hist)
   local kept = { h[1] } -- the first entry (created) and the newest ones
   for i = math.max(2, #h - HISTORY_KEEP + 2), #h do kept[#kept + 1] = h[i] end
-  kept[#kept + 1] = e
+  kept[#kept + 1] = cjson.decode(enc)
   return cjson.encode(kept)
+end
+
+-- Returns the history JSON with one more entry {t, s, ...extra}.
+local function history_push(hist, now, status, extra)
+  local e = { t = now, s = status }
+  if extra then for k, v in pairs(extra) do e[k] = v end end
+  return history_append(hist, cjson.encode(e))
 end
 
 local function num(v, default)

@@ -1,0 +1,144 @@
+/**
+ * Decoding the flat replies of claim.lua and ack.lua: the jobs they lease and the ack outcomes.
+ *
+ * These replies are on every busy worker's path (one per batch of jobs), so they are flat arrays
+ * rather than JSON, and are checked here by hand rather than with zod: a per-item zod union over a
+ * 100-job reply cost more than the rest of the decoding. The checks are the same a schema would
+ * make (types, integer fields, known enums, exact widths), and a reply that fails them throws
+ * ReplyShapeError naming the item, like a zod failure would.
+ */
+import { PERMISSION_LEVELS } from "./keys.ts";
+import type { PermissionLevel, Priority } from "./messages.ts";
+
+export interface ClaimedJob {
+  id: string;
+  queue: string;
+  type: string;
+  priority: Priority;
+  permissionLevel: PermissionLevel;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  createdAt: string;
+  /** The previous attempt's error, when this is a retry. */
+  lastError: unknown;
+}
+
+export interface Lease {
+  /** Fencing token: grows with every delivery of the job; heartbeat/ack/fail/release must present it. */
+  token: number;
+  expiresAt: number;
+}
+
+export interface Claimed {
+  job: ClaimedJob;
+  lease: Lease;
+}
+
+/** One ack's outcome inside a batch (ack.lua replies five items per ack). */
+export type AckOutcome =
+  | { ok: true; durationMs: number; queue: string; attempts: number; callbackUrl: string | null }
+  | { ok: false; code: "lease_lost"; status: string | null }
+  | { ok: false; code: "job_not_found" };
+
+/** A claim/ack reply that does not have the shape the scripts promise (a bug or a foreign script). */
+export class ReplyShapeError extends Error {
+  constructor(script: string, what: string) {
+    super(`${script} reply: ${what}`);
+    this.name = "ReplyShapeError";
+  }
+}
+
+/** Items per leased job; must match CLAIMED_WIDTH in lua/includes/claim_core.lua. */
+export const CLAIMED_WIDTH = 13;
+/** Items per ack outcome in ack.lua's reply. */
+export const ACK_WIDTH = 5;
+
+const PRIORITIES: ReadonlySet<string> = new Set(["critical", "high", "normal", "low"]);
+const LEVELS: ReadonlySet<string> = new Set(PERMISSION_LEVELS);
+
+type Flat = readonly unknown[];
+
+function str(flat: Flat, i: number, script: string): string {
+  const v = flat[i];
+  if (typeof v !== "string") throw new ReplyShapeError(script, `item ${i} should be a string, got ${typeof v}`);
+  return v;
+}
+
+/** An integer: Lua replies numbers as integers, and fields read from hashes as decimal strings. */
+function int(flat: Flat, i: number, script: string): number {
+  const v = flat[i];
+  const n = typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new ReplyShapeError(script, `item ${i} should be an integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function json(text: string, what: string, script: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ReplyShapeError(script, `${what} is not JSON`);
+  }
+}
+
+/** The flat array itself. */
+export function flatReply(raw: unknown, script: string): Flat {
+  if (!Array.isArray(raw)) throw new ReplyShapeError(script, `expected an array, got ${typeof raw}`);
+  return raw;
+}
+
+/** Reads the leased jobs from index `at`: a count, then CLAIMED_WIDTH items per job, to the reply's end. */
+export function readClaimed(flat: Flat, at: number, script: string): Claimed[] {
+  const n = int(flat, at, script);
+  if (n < 0 || flat.length !== at + 1 + n * CLAIMED_WIDTH) {
+    throw new ReplyShapeError(script, `has ${flat.length} items, expected ${at + 1 + Math.max(0, n) * CLAIMED_WIDTH} for ${n} jobs`);
+  }
+  const out: Claimed[] = new Array<Claimed>(n);
+  for (let k = 0, i = at + 1; k < n; k++, i += CLAIMED_WIDTH) {
+    const level = str(flat, i + 2, script);
+    const priority = str(flat, i + 6, script);
+    if (!LEVELS.has(level)) throw new ReplyShapeError(script, `item ${i + 2}: unknown permission level "${level}"`);
+    if (!PRIORITIES.has(priority)) throw new ReplyShapeError(script, `item ${i + 6}: unknown priority "${priority}"`);
+    const lastError = str(flat, i + 12, script);
+    out[k] = {
+      job: {
+        id: str(flat, i, script),
+        queue: str(flat, i + 1, script),
+        permissionLevel: level as PermissionLevel,
+        attempt: int(flat, i + 5, script),
+        priority: priority as Priority,
+        type: str(flat, i + 7, script),
+        payload: json(str(flat, i + 8, script), `item ${i + 8} (payload)`, script),
+        maxAttempts: int(flat, i + 9, script),
+        createdAt: str(flat, i + 10, script),
+        timeoutMs: int(flat, i + 11, script),
+        lastError: lastError === "" ? null : json(lastError, `item ${i + 12} (error)`, script),
+      },
+      lease: { token: int(flat, i + 3, script), expiresAt: int(flat, i + 4, script) },
+    };
+  }
+  return out;
+}
+
+/** Reads `n` ack outcomes from the start of ack.lua's reply. */
+export function readAckOutcomes(flat: Flat, n: number): AckOutcome[] {
+  const script = "ack";
+  if (flat.length < n * ACK_WIDTH + 1) throw new ReplyShapeError(script, `has ${flat.length} items, expected at least ${n * ACK_WIDTH + 1}`);
+  const out: AckOutcome[] = new Array<AckOutcome>(n);
+  for (let k = 0; k < n; k++) {
+    const i = k * ACK_WIDTH;
+    const code = str(flat, i, script);
+    if (code === "ok") {
+      const url = str(flat, i + 4, script);
+      out[k] = { ok: true, durationMs: int(flat, i + 1, script), queue: str(flat, i + 2, script), attempts: int(flat, i + 3, script), callbackUrl: url || null };
+    } else if (code === "lease_lost") {
+      out[k] = { ok: false, code, status: str(flat, i + 1, script) || null };
+    } else if (code === "job_not_found") {
+      out[k] = { ok: false, code };
+    } else {
+      throw new ReplyShapeError(script, `item ${i}: unknown outcome "${code}"`);
+    }
+  }
+  return out;
+}
