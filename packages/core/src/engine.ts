@@ -220,6 +220,7 @@ export class Engine {
     const runAt = r.runAt ? Date.parse(r.runAt) : r.delayMs ? now + r.delayMs : 0;
     return {
       id: r.id ?? randomUUID(),
+      fresh: r.id === undefined,
       queue: queue.name,
       level: r.permissionLevel,
       priority: r.priority,

@@ -5,7 +5,8 @@
 -- ARGV[2]  now (ms)
 -- ARGV[3+] one JSON job spec per job: {id, queue, level, priority, type, payload, max_attempts,
 --          timeout_ms, ttl_ms, retry, result_ttl_ms, failure_ttl_ms, dlq_ttl_ms, run_at, callback_url,
---          created_at, depends_on=[ids]}
+--          created_at, depends_on=[ids], fresh}; fresh=true when the engine generated the id (a
+--          random UUID: no existing job to look for, which saves a read per job)
 -- Returns JSON: [{id, status, created}] in input order. An id that already exists is left untouched
 -- and reported with its current status and created=false. Ids repeated within one call are
 -- enqueued once. A job with unfinished dependencies is `deferred` until they complete.
@@ -19,7 +20,7 @@ local earlier = {}
 for i = 3, #ARGV do
   local s = cjson.decode(ARGV[i])
   specs[#specs + 1] = s
-  if #s.depends_on > 0 and not redis.call('HGET', k_job(s.id), 'status') then
+  if #s.depends_on > 0 and (s.fresh or not redis.call('HGET', k_job(s.id), 'status')) then
     for _, p in ipairs(s.depends_on) do
       if p == s.id then return cjson.encode({ error = 'self_dependency', id = p }) end
       if not earlier[p] then
@@ -38,7 +39,8 @@ local out = {}
 local added = {} -- queue -> jobs created, counted once per queue at the end
 for _, s in ipairs(specs) do
   local key = k_job(s.id)
-  local existing = redis.call('HGET', key, 'status')
+  local existing = false
+  if not s.fresh then existing = redis.call('HGET', key, 'status') end
   if existing then
     out[#out + 1] = { id = s.id, status = existing, created = false }
   else
