@@ -68,6 +68,16 @@ export async function measureEngineCosts(redisUrl: string): Promise<Record<strin
     out["enqueue batch of 100 (per call)"] = await countCommands(admin, () =>
       engine.enqueueBatch(Array.from({ length: 100 }, (_, i) => ({ id: `batch-${i}`, payload: {} }))),
     );
+    out["enqueue, engine-generated id"] = await countCommands(admin, () => engine.enqueue({ payload: { n: 2 } }));
+    out["enqueue batch of 100, engine-generated ids (per call)"] = await countCommands(admin, () =>
+      engine.enqueueBatch(Array.from({ length: 100 }, () => ({ payload: {} }))),
+    );
+    // What a busy worker sends: the acks of 100 finished jobs and the claim of the next 100, one call.
+    const held = await engine.claimBatch({ workerId: "w", queues: ["default"], count: 100 });
+    await engine.enqueueBatch(Array.from({ length: 100 }, () => ({ payload: {} })));
+    out["ack 100 + claim next 100 (per call)"] = await countCommands(admin, () =>
+      engine.ackMany(held.jobs.map((c) => ({ jobId: c.job.id, token: c.lease.token })), { next: { workerId: "w", queues: ["default"], count: 100 } }),
+    );
     out["getJob"] = await countCommands(admin, () => engine.getJob("a"));
     out["stats (3 queues)"] = await countCommands(admin, () => engine.stats());
     // An idle system: nothing ready, nothing leased, nothing delayed.
@@ -75,7 +85,7 @@ export async function measureEngineCosts(redisUrl: string): Promise<Record<strin
     out["claim (idle, 3 queues)"] = await countCommands(admin, () => idle.claim({ workerId: "w" }));
     out["tick (idle, minute without TTL scan)"] = await countCommands(admin, () => idle.tick({ expire: false }));
     out["tick (idle, with TTL scan)"] = await countCommands(admin, () => idle.tick());
-    out["tick (idle, with trim)"] = await countCommands(admin, () => idle.tick({ trim: true }));
+    out["tick (idle, with TTL scan and trim)"] = await countCommands(admin, () => idle.tick({ trim: true }));
     return out;
   } finally {
     await port.close();

@@ -74,6 +74,11 @@ describe.concurrent("workstream CLI: usage and configuration errors", { timeout:
     const c = await runCli(["worker", "--handler", "x.mjs", "--concurrency", "0"], { WORKSTREAM_REDIS_URL: inject("redisUrl") });
     expect(c.code).toBe(2);
     expect(c.stderr).toContain("concurrency must be 1..1000");
+    for (const bad of ["lots", "2.5", "1001"]) {
+      const p = await runCli(["worker", "--handler", "x.mjs", "--prefetch", bad], { WORKSTREAM_REDIS_URL: inject("redisUrl") });
+      expect([p.code, oneLine(p.stderr)], p.stderr).toEqual([2, true]);
+      expect(p.stderr).toContain("prefetch must be 0..1000 or auto");
+    }
   });
 
   it("exits 1 with one line for a runtime error (unknown job)", async () => {

@@ -26,6 +26,7 @@ import {
 export const WORKER_ENV = {
   queues: "WORKSTREAM_QUEUES",
   concurrency: "WORKSTREAM_CONCURRENCY",
+  prefetch: "WORKSTREAM_PREFETCH",
   workerId: "WORKSTREAM_WORKER_ID",
   handler: "WORKSTREAM_HANDLER",
   shutdownGraceMs: "WORKSTREAM_SHUTDOWN_GRACE_MS",
@@ -46,6 +47,7 @@ options (each overrides its environment variable):
   --handler PATH            module exporting the job handler as default or "handler"   (${WORKER_ENV.handler}, required)
   --queues a,b              queues to take work from, in priority order (default: all) (${WORKER_ENV.queues})
   --concurrency N           jobs at once, 1..1000 (default 1)                          (${WORKER_ENV.concurrency})
+  --prefetch N|auto         claimed jobs kept in hand beyond concurrency (default auto) (${WORKER_ENV.prefetch})
   --worker-id ID            consumer name and registry id (default: host-pid-random)   (${WORKER_ENV.workerId})
   --permission-levels a,b   autonomous, supervised, human_required (default autonomous) (${WORKER_ENV.permissionLevels})
   --shutdown-grace-ms MS    grace period on SIGTERM (default ${DEFAULT_SHUTDOWN_GRACE_MS})              (${WORKER_ENV.shutdownGraceMs})
@@ -70,6 +72,11 @@ const WorkerConfig = z.object({
   handler: z.string({ error: `set ${WORKER_ENV.handler} or --handler to the module exporting your job handler` }).min(1),
   queues: z.array(z.string()).optional(),
   concurrency: wholeNumber(WORKER_ENV.concurrency).pipe(z.number().min(1, "concurrency must be 1..1000").max(1000, "concurrency must be 1..1000")).optional(),
+  prefetch: z
+    .union([z.literal("auto"), wholeNumber(WORKER_ENV.prefetch).pipe(z.number().max(1000, "prefetch must be 0..1000 or auto"))], {
+      error: "prefetch must be 0..1000 or auto",
+    })
+    .optional(),
   workerId: z.string().optional(),
   permissionLevels: z.array(PermissionLevel).min(1).optional(),
   shutdownGraceMs: wholeNumber(WORKER_ENV.shutdownGraceMs).optional(),
@@ -99,6 +106,7 @@ export function parseWorkerArgs(argv: readonly string[], env: Record<string, str
         handler: { type: "string" },
         queues: { type: "string" },
         concurrency: { type: "string" },
+        prefetch: { type: "string" },
         "worker-id": { type: "string" },
         "permission-levels": { type: "string" },
         "shutdown-grace-ms": { type: "string" },
@@ -122,6 +130,7 @@ export function parseWorkerArgs(argv: readonly string[], env: Record<string, str
     handler: str("handler", WORKER_ENV.handler),
     queues: queuesRaw === undefined ? undefined : list(queuesRaw),
     concurrency: str("concurrency", WORKER_ENV.concurrency),
+    prefetch: str("prefetch", WORKER_ENV.prefetch),
     workerId: str("worker-id", WORKER_ENV.workerId),
     permissionLevels: levelsRaw === undefined ? undefined : list(levelsRaw),
     shutdownGraceMs: str("shutdown-grace-ms", WORKER_ENV.shutdownGraceMs),
@@ -216,6 +225,7 @@ export async function runWorkerProcess(opts: RunOptions): Promise<number> {
       ...(config.queues ? { queues: config.queues } : {}),
       ...(config.permissionLevels ? { permissionLevels: config.permissionLevels } : {}),
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+      ...(config.prefetch !== undefined ? { prefetch: config.prefetch } : {}),
       ...(config.workerId ? { workerId: config.workerId } : {}),
       shutdownGraceMs: config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
       logger,
