@@ -102,9 +102,15 @@ export interface ClaimBatchResult {
   tips: Array<{ key: string; afterId: string }> | null;
 }
 
-/** A job result already encoded and size-checked by Engine.encodeResult. */
+const MINT = Symbol("EncodedResult.mint");
+
+/** A job result already encoded and size-checked: only Engine.encodeResult makes one. */
 export class EncodedResult {
-  constructor(readonly json: string) {}
+  private constructor(readonly json: string) {}
+  /** @internal */
+  static [MINT](json: string): EncodedResult {
+    return new EncodedResult(json);
+  }
 }
 
 /** Most acks in one ackMany call. */
@@ -388,7 +394,7 @@ export class Engine {
       const bytes = Buffer.byteLength(body);
       if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(bytes, this.settings.maxPayloadBytes);
     }
-    return new EncodedResult(body);
+    return EncodedResult[MINT](body);
   }
 
   /** Records a failed attempt: retried with backoff while attempts remain and the error is retryable, else dead-lettered. */

@@ -169,6 +169,8 @@ interface Running {
   interrupt: () => void;
   hbTimer?: NodeJS.Timeout;
   timeoutTimer?: NodeJS.Timeout;
+  /** performance.now() when the handler started. */
+  startedAt: number;
 }
 
 /** A finished job's ack, waiting for the next ack call. */
@@ -270,6 +272,7 @@ export class Worker {
   /** Moving average of handler run time (ms); null until a job finished. */
   private runTimeMs: number | null = null;
   private ackCalls = 0;
+  private handTimer: NodeJS.Timeout | undefined;
   private readonly readyStreams: string[];
   private readonly streamPairs: Array<{ queue: string; level: PermissionLevel }>;
   private readonly workerKey: string;
@@ -525,8 +528,12 @@ export class Worker {
   private prefetch(): number {
     const p = this.settings.prefetch;
     if (p !== "auto") return p;
-    const runTime = this.runTimeMs;
+    let runTime = this.runTimeMs;
     if (runTime === null || runTime > PREFETCH_MAX_JOB_MS) return 0;
+    // A job running long now counts before it finishes: no prefetch while one is past the limit.
+    const now = performance.now();
+    for (const r of this.active.values()) runTime = Math.max(runTime, now - r.startedAt);
+    if (runTime > PREFETCH_MAX_JOB_MS) return 0;
     // A prefetched job waits about (prefetch / concurrency) run times before it starts.
     const fits = Math.floor((this.concurrency * this.leaseMs * PREFETCH_LEASE_SHARE) / Math.max(runTime, 0.01));
     return Math.min(fits, Math.max(16, this.concurrency));
@@ -545,15 +552,43 @@ export class Worker {
     }
     for (const c of jobs) this.buffer.push(c);
     this.pump();
+    this.scheduleHandCheck();
   }
 
-  /** Starts prefetched jobs in free slots. */
+  /** Starts prefetched jobs in free slots; one held past a third of its lease goes back instead. */
   private pump(): void {
     while (this.active.size < this.concurrency && this.buffer.length > 0 && !this.stopping) {
       const c = this.buffer.shift()!;
-      this.startJob(c.job, c.lease);
+      if (this.heldTooLong(c, Date.now())) void this.releaseClaimed(c.job, c.lease);
+      else this.startJob(c.job, c.lease);
     }
     this.notifyChanged();
+  }
+
+  /**
+   * A prefetched job gets no heartbeats until it starts: once it has waited a third of its lease
+   * (a job ahead of it ran long), it is released for another worker rather than started late or
+   * left to expire — an expired lease would be reclaimed and count an attempt the job never ran.
+   */
+  private heldTooLong(c: Claimed, now: number): boolean {
+    return c.lease.expiresAt - now < (2 * this.leaseMs) / 3;
+  }
+
+  private scheduleHandCheck(): void {
+    if (this.handTimer || this.buffer.length === 0 || this.stopping) return;
+    this.handTimer = setTimeout(() => {
+      this.handTimer = undefined;
+      const now = Date.now();
+      const stale = this.buffer.filter((c) => this.heldTooLong(c, now));
+      if (stale.length > 0) {
+        this.buffer = this.buffer.filter((c) => !this.heldTooLong(c, now));
+        this.logger.info("prefetched jobs waited too long; released", { jobIds: stale.map((c) => c.job.id) });
+        for (const c of stale) void this.releaseClaimed(c.job, c.lease);
+        this.notifyChanged();
+      }
+      this.scheduleHandCheck();
+    }, Math.max(100, Math.floor(this.leaseMs / 6)));
+    this.handTimer.unref();
   }
 
   // ── running a job ─────────────────────────────────────────────────────────────────────────
@@ -569,6 +604,7 @@ export class Worker {
       finishing: Promise.resolve(),
       interrupted,
       interrupt,
+      startedAt: performance.now(),
     };
     this.active.set(job.id, r);
     this.logger.debug("job started", { jobId: job.id, attempt: job.attempt, token: lease.token });
@@ -603,10 +639,9 @@ export class Worker {
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const startedAt = performance.now();
     const first = await Promise.race([handled, r.interrupted.then(() => null)]);
     if (first) {
-      this.noteRunTime(performance.now() - startedAt);
+      this.noteRunTime(performance.now() - r.startedAt);
       if (this.transition(r, "settling", () => (first.ok ? this.settleAck(r, first.value) : this.settleFail(r, first.error)))) {
         // The handler is done: its slot takes the next job while the outcome is written.
         this.active.delete(job.id);
@@ -752,6 +787,7 @@ export class Worker {
   private async flushAcks(): Promise<void> {
     await Promise.resolve(); // gather the acks of handlers finishing in this microtask turn
     const batch = this.acks.splice(0, MAX_ACK_BATCH);
+    if (batch.length === 0) return;
     const items = batch.map((a) => ({ jobId: a.r.job.id, token: a.r.lease.token, result: a.result }));
     const want = this.suspended ? 0 : Math.max(0, this.wanted());
     this.reserved += want;
@@ -825,6 +861,7 @@ export class Worker {
     // Prefetched jobs never started: give them back at once, for other workers to take.
     const unstarted = this.buffer;
     this.buffer = [];
+    clearTimeout(this.handTimer);
     const releasing = Promise.all(unstarted.map((c) => this.releaseClaimed(c.job, c.lease)));
     let graceTimer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((r) => (graceTimer = setTimeout(r, graceMs)));
