@@ -113,6 +113,9 @@ export class EncodedResult {
   }
 }
 
+/** Most jobs one claim (or an ack's next-claim) leases. */
+export const MAX_CLAIM_BATCH = 100;
+
 /** Most acks in one ackMany call. */
 export const MAX_ACK_BATCH = 200;
 
@@ -293,7 +296,7 @@ export class Engine {
   async claimBatch(opts: ClaimBatchOptions): Promise<ClaimBatchResult> {
     const { workerId, pairs, leaseMs } = this.claimSpec(opts);
     const count = opts.count ?? 1;
-    if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("count must be a whole number from 1 to 100");
+    if (!Number.isInteger(count) || count < 1 || count > MAX_CLAIM_BATCH) throw new ValidationError(`count must be a whole number from 1 to ${MAX_CLAIM_BATCH}`);
     const tipsFor = opts.tipsFor ?? null;
     const args = [workerId, leaseMs, Math.floor(this.random() * 1e9), count, tipsFor ? tipsFor.length : 0, ...(tipsFor ?? []), ...pairs];
     const flat = flatReply(await this.runRaw("claim", args), "claim");
@@ -372,7 +375,7 @@ export class Engine {
     if (opts.next) {
       const spec = this.claimSpec(opts.next);
       const count = opts.next.count ?? 1;
-      if (!Number.isInteger(count) || count < 1 || count > 100) throw new ValidationError("next.count must be a whole number from 1 to 100");
+      if (!Number.isInteger(count) || count < 1 || count > MAX_CLAIM_BATCH) throw new ValidationError(`next.count must be a whole number from 1 to ${MAX_CLAIM_BATCH}`);
       args.push(spec.workerId, spec.leaseMs, count, ...spec.pairs);
     } else {
       args.push("");

@@ -198,6 +198,25 @@ const AUTH_ERRORS: readonly ErrorCode[] = ["unauthorized", "forbidden"];
 const BODY_ERRORS: readonly ErrorCode[] = ["bad_request", "invalid_json", "validation_error", "payload_too_large", "unsupported_media_type"];
 const LEASE_ERRORS: readonly ErrorCode[] = [...AUTH_ERRORS, ...BODY_ERRORS, "job_not_found", "lease_lost"];
 
+/** Suspend and resume a worker (admin): the same operation but for the action. */
+function workerControlOp(action: "suspend" | "resume"): Operation {
+  const suspended = action === "suspend";
+  return op(suspended ? "workerSuspend" : "workerResume", {
+    summary: suspended ? "Suspend a worker (admin): it finishes what it holds and claims nothing new" : "Resume a suspended worker (admin)",
+    tag: "admin",
+    roles: ADMIN_ROLES,
+    audit: true,
+    params: S.WorkerIdParams,
+    query: S.NoQuery,
+    responses: { 200: { description: suspended ? "Suspended." : "Resumed.", schema: S.WorkerControlResponse } },
+    errors: [...AUTH_ERRORS, "validation_error", "worker_not_found"],
+    async run(ctx, { params }) {
+      if (!ctx.workers || !(await ctx.workers[action](params.id))) throw new WorkerNotFoundError(params.id);
+      return { status: 200, body: { workerId: params.id, suspended }, details: { workerId: params.id } };
+    },
+  });
+}
+
 // ── The operations, by route name ────────────────────────────────────────────────────────────
 
 export const OPERATION_NAMES = [
@@ -603,35 +622,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     },
   }),
 
-  workerSuspend: op("workerSuspend", {
-    summary: "Suspend a worker (admin): it finishes what it holds and claims nothing new",
-    tag: "admin",
-    roles: ADMIN_ROLES,
-    audit: true,
-    params: S.WorkerIdParams,
-    query: S.NoQuery,
-    responses: { 200: { description: "Suspended.", schema: S.WorkerControlResponse } },
-    errors: [...AUTH_ERRORS, "validation_error", "worker_not_found"],
-    async run(ctx, { params }) {
-      if (!ctx.workers || !(await ctx.workers.suspend(params.id))) throw new WorkerNotFoundError(params.id);
-      return { status: 200, body: { workerId: params.id, suspended: true }, details: { workerId: params.id } };
-    },
-  }),
-
-  workerResume: op("workerResume", {
-    summary: "Resume a suspended worker (admin)",
-    tag: "admin",
-    roles: ADMIN_ROLES,
-    audit: true,
-    params: S.WorkerIdParams,
-    query: S.NoQuery,
-    responses: { 200: { description: "Resumed.", schema: S.WorkerControlResponse } },
-    errors: [...AUTH_ERRORS, "validation_error", "worker_not_found"],
-    async run(ctx, { params }) {
-      if (!ctx.workers || !(await ctx.workers.resume(params.id))) throw new WorkerNotFoundError(params.id);
-      return { status: 200, body: { workerId: params.id, suspended: false }, details: { workerId: params.id } };
-    },
-  }),
+  workerSuspend: workerControlOp("suspend"),
+  workerResume: workerControlOp("resume"),
 
   keysCreate: op("keysCreate", {
     summary: "Create an API key (admin)",

@@ -26,7 +26,7 @@ import os from "node:os";
 import { z } from "zod";
 import { performance } from "node:perf_hooks";
 import type { Claimed } from "../claimed.ts";
-import { MAX_ACK_BATCH, type ClaimedJob, type EncodedResult, type Engine, type Lease } from "../engine.ts";
+import { MAX_ACK_BATCH, MAX_CLAIM_BATCH, type ClaimedJob, type EncodedResult, type Engine, type Lease } from "../engine.ts";
 import { JobNotFoundError, LeaseLostError, RetryAfterError, WorkstreamError } from "../errors.ts";
 import { keySpace } from "../keys.ts";
 import { Id, PermissionLevel } from "../messages.ts";
@@ -184,12 +184,6 @@ const MIN_WAIT_MS = 50;
 const CALL_ATTEMPTS = 30;
 const RELEASE_ATTEMPTS = 5;
 const STOP_LOOP_WAIT_MS = 5_000;
-const MAX_CLAIM = 100;
-/**
- * One ack call in flight; acks queued meanwhile go in the next one. Two in flight was measured
- * slower (bench/profile-drain.ts): smaller batches cost Redis more per job than the overlap saves.
- */
-const MAX_ACK_CALLS_IN_FLIGHT = 1;
 /** A prefetched job may wait this share of its lease before it starts (auto prefetch). */
 const PREFETCH_LEASE_SHARE = 0.05;
 /** Jobs whose handlers typically run longer than this are not prefetched (auto prefetch). */
@@ -265,8 +259,12 @@ export class Worker {
   private buffer: Claimed[] = [];
   /** Acks waiting for the next ack call. */
   private acks: PendingAck[] = [];
-  /** Ack calls in flight (at most MAX_ACK_CALLS_IN_FLIGHT). */
-  private readonly flushing = new Set<Promise<void>>();
+  /**
+   * The ack call in flight, if any. One at a time; acks queued meanwhile go in the next call. Two in
+   * flight was measured slower (bench/profile-drain.ts): smaller batches cost Redis more per job
+   * than the overlap saves.
+   */
+  private flushing: Promise<void> | null = null;
   /** Jobs asked for by claim calls in flight (so two calls never over-fill). */
   private reserved = 0;
   /** Moving average of handler run time (ms); null until a job finished. */
@@ -425,7 +423,7 @@ export class Worker {
       this.pump();
       const want = this.wanted();
       // Acks about to be written lease the next jobs themselves (one call for both): wait for them.
-      if (want <= 0 || this.acks.length > 0 || this.flushing.size > 0) {
+      if (want <= 0 || this.acks.length > 0 || this.flushing) {
         await this.changed();
         continue;
       }
@@ -522,7 +520,7 @@ export class Worker {
   /** Jobs to claim now: free slots plus the prefetch, less what is in hand or being claimed. */
   private wanted(): number {
     if (this.stopping) return 0;
-    return Math.min(MAX_CLAIM, this.concurrency + this.prefetch() - this.active.size - this.buffer.length - this.reserved);
+    return Math.min(MAX_CLAIM_BATCH, this.concurrency + this.prefetch() - this.active.size - this.buffer.length - this.reserved);
   }
 
   private prefetch(): number {
@@ -579,9 +577,11 @@ export class Worker {
     this.handTimer = setTimeout(() => {
       this.handTimer = undefined;
       const now = Date.now();
-      const stale = this.buffer.filter((c) => this.heldTooLong(c, now));
+      const stale: Claimed[] = [];
+      const kept: Claimed[] = [];
+      for (const c of this.buffer) (this.heldTooLong(c, now) ? stale : kept).push(c);
       if (stale.length > 0) {
-        this.buffer = this.buffer.filter((c) => !this.heldTooLong(c, now));
+        this.buffer = kept;
         this.logger.info("prefetched jobs waited too long; released", { jobIds: stale.map((c) => c.job.id) });
         for (const c of stale) void this.releaseClaimed(c.job, c.lease);
         this.notifyChanged();
@@ -771,13 +771,12 @@ export class Worker {
   }
 
   private scheduleFlush(): void {
-    if (this.flushing.size >= MAX_ACK_CALLS_IN_FLIGHT || this.acks.length === 0) return;
-    const flush: Promise<void> = this.flushAcks().finally(() => {
-      this.flushing.delete(flush);
+    if (this.flushing || this.acks.length === 0) return;
+    this.flushing = this.flushAcks().finally(() => {
+      this.flushing = null;
       this.scheduleFlush();
       this.pump();
     });
-    this.flushing.add(flush);
   }
 
   /**
@@ -793,6 +792,7 @@ export class Worker {
     this.reserved += want;
     this.ackCalls++;
     let retried = false;
+    let next: Claimed[] = [];
     try {
       // A retried call claims nothing: a lost reply could have leased jobs we would never see.
       const out = await this.call(
@@ -813,14 +813,14 @@ export class Worker {
           this.logger.warn("lease lost before ack; result dropped", { jobId, status: o.code === "lease_lost" ? o.status : null });
         }
       });
-      this.reserved -= want;
-      this.take(out.next);
+      next = out.next;
     } catch (e) {
-      this.reserved -= want;
       this.logger.error("ack failed; the leases will expire and the jobs be retried", { jobIds: items.map((i) => i.jobId), error: e });
     } finally {
+      this.reserved -= want;
       for (const a of batch) a.done();
     }
+    this.take(next);
   }
 
   private async settleFail(r: Running, thrown: unknown): Promise<void> {
@@ -878,7 +878,7 @@ export class Worker {
     // Jobs mid-ack/fail finish that; released ones are given back. Bounded by the call retries.
     await Promise.all([...left, ...this.settling].map((r) => r.finishing));
     await releasing;
-    while (this.flushing.size > 0) await Promise.all(this.flushing);
+    while (this.flushing) await this.flushing;
     await Promise.race([this.loopDone, sleep(STOP_LOOP_WAIT_MS)]);
     this.stopped = true;
     clearTimeout(this.beatTimer);
