@@ -1,10 +1,8 @@
 /**
- * The functions' environment: process.env plus the SST secrets linked to the function, read through
- * `Resource.<Name>.value` and exposed under the variable names core's config parsers read. An
- * explicitly set variable wins (tests, the local stack). A secret not linked to this function
- * (the crons get no admin key) simply stays unset.
+ * The functions' environment: process.env plus the SST secrets linked to the function (see
+ * packages/core/src/linked-env.ts), under the variable names core's config parsers read.
  */
-import { Resource } from "sst/resource";
+import { linkedEnv as withLinked } from "../../packages/core/src/linked-env.ts";
 
 /** Environment variable ← the SST secret it falls back to (names from infra/secrets.ts). */
 const FROM_RESOURCE: Readonly<Record<string, string>> = {
@@ -17,21 +15,6 @@ const FROM_RESOURCE: Readonly<Record<string, string>> = {
   QSTASH_NEXT_SIGNING_KEY: "QStashNextSigningKey",
 };
 
-/** A linked secret's value, or undefined when SST links are not active (tests, local stack). */
-function linked(name: string): string | undefined {
-  try {
-    if (!(name in Resource)) return undefined;
-    const value = (Resource as unknown as Record<string, { value?: unknown } | undefined>)[name]?.value;
-    return typeof value === "string" && value !== "" ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function linkedEnv(processEnv: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...processEnv };
-  for (const [variable, secret] of Object.entries(FROM_RESOURCE)) {
-    if (!env[variable]) env[variable] = linked(secret);
-  }
-  return env;
+  return withLinked(FROM_RESOURCE, processEnv);
 }

@@ -80,6 +80,7 @@ describe("idle cost per run (3 default queues, no jobs)", () => {
     expect(minute.total).toBeLessThanOrEqual(40);
     expect(tenth.total).toBeLessThanOrEqual(80);
     expect(metrics.total).toBeLessThanOrEqual(60);
-    expect(minute.byCommand["evalsha"]).toBe(2); // tick + DLQ sweep: one round trip each
+    expect(minute.byCommand["evalsha"]).toBe(3); // tick, callback outbox (an XLEN when empty), DLQ sweep: one round trip each
+    expect(minute.byCommand["xlen"]).toBe(1);
   });
 });

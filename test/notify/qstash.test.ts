@@ -4,6 +4,7 @@ import {
   afterEnqueue,
   afterFail,
   createNotifyContext,
+  deliverCallbacks,
   memoryLogger,
   notifyConfigFromEnv,
   OutcomeMessage,
@@ -52,13 +53,13 @@ describe("QStash delivery", () => {
     if (c1.status !== "claimed") throw new Error("empty");
     const error = { name: "Flaky", message: "try again" };
     const f = await t.engine.fail("cb1", c1.lease.token, { error });
-    expect(await afterFail(ctx, { jobId: "cb1", error, fail: f, queue: c1.job.queue, attempts: c1.job.attempt })).toEqual([]); // retried: no outcome yet
+    expect(await afterFail(ctx, { jobId: "cb1", fail: f, queue: c1.job.queue, attempts: c1.job.attempt })).toEqual([]); // retried: no outcome yet
 
     const c2 = await t.engine.claim({ workerId: "w" });
     if (c2.status !== "claimed") throw new Error("empty");
     t.clock.advance(1500);
     const ack = await t.engine.ack("cb1", c2.lease.token, { answer: 42 });
-    const [report] = await afterAck(ctx, { jobId: "cb1", result: { answer: 42 }, ack }); // queue/attempts looked up
+    const [report] = await afterAck(ctx, { jobId: "cb1", ack }); // sent from the outbox the ack wrote to
     expect(report).toMatchObject({ kind: "callback", deduplicationId: "cb1:completed", result: { ok: true } });
 
     const sent = published(cb);
@@ -88,7 +89,7 @@ describe("QStash delivery", () => {
       if (c.status !== "claimed" || c.job.id !== id) throw new Error(`expected ${id}`);
       const error = { name: "E", message: `${id} broke`, code: "E_BROKE" };
       const f = await t.engine.fail(id, c.lease.token, { error, retryable });
-      await afterFail(ctx, { jobId: id, error, retryable, fail: f });
+      await afterFail(ctx, { jobId: id, fail: f });
     }
     expect(published(`${HOOK}/nr`).map((r) => JSON.parse(r.body))).toMatchObject([{ jobId: "nr", outcome: "failed", attempts: 1, error: { message: "nr broke", code: "E_BROKE" } }]);
     expect(published(`${HOOK}/nr`)[0]!.headers["upstash-deduplication-id"]).toBe("nr:failed");
@@ -123,7 +124,7 @@ describe("QStash delivery", () => {
     const error = { message: "later" };
     const f = await t.engine.fail(hp.job.id, hp.lease.token, { error });
     expect(f.outcome).toBe("retrying");
-    await afterFail(ctx, { jobId: hp.job.id, error, fail: f, queue: "default", attempts: hp.job.attempt });
+    await afterFail(ctx, { jobId: hp.job.id, fail: f, queue: "default", attempts: hp.job.attempt });
     const retry = published(WORKER).at(-1)!;
     expect(JSON.parse(retry.body)).toEqual({ jobId: "p1", queue: "default", reason: "retry" });
     expect(retry.headers["upstash-not-before"]).toBe(String(Math.ceil(f.nextAttemptAt! / 1000)));
@@ -139,17 +140,26 @@ describe("QStash delivery", () => {
     expect(nudges.map((r) => r.headers["upstash-deduplication-id"])).toEqual([`default:nudge:${at / 60_000}:0`, `default:nudge:${at / 60_000}:1`]);
   });
 
-  it("reports a QStash API failure as a value and logs it", async () => {
+  it("reports a QStash API failure as a value and logs it; the callback stays queued and is sent on a later try", async () => {
     const t = makeEngine("tcp");
     const ctx = context(t);
+    await t.engine.enqueue({ id: "x", payload: {}, callbackUrl: `${HOOK}/x` });
+    const c = await t.engine.claim({ workerId: "w" });
+    if (c.status !== "claimed") throw new Error("empty");
+    const ack = await t.engine.ack("x", c.lease.token, "fine");
     qstash.respond(() => ({ status: 500, body: JSON.stringify({ error: "down" }) }));
     try {
-      const [r] = await afterAck(ctx, { jobId: "x", result: null, ack: { callbackUrl: `${HOOK}/x` }, queue: "default", attempts: 1 });
+      const [r] = await afterAck(ctx, { jobId: "x", ack });
       expect(r!.result).toMatchObject({ ok: false });
       expect((ctx.log as ReturnType<typeof memoryLogger>).records).toContainEqual(expect.objectContaining({ level: "error", event: "notify.delivery_failed" }));
     } finally {
       qstash.respond(() => ({ status: 201, body: JSON.stringify({ messageId: `msg_${++n}` }) }));
     }
+    expect(await deliverCallbacks(ctx)).toEqual([]); // not yet: a failed send is retried after retryAfterMs (60 s)
+    const [again] = await deliverCallbacks(ctx, { retryAfterMs: 0 });
+    expect(again).toMatchObject({ kind: "callback", deduplicationId: "x:completed", result: { ok: true } });
+    expect(JSON.parse(published(`${HOOK}/x`).at(-1)!.body)).toMatchObject({ jobId: "x", outcome: "completed", result: "fine" });
+    expect(await deliverCallbacks(ctx, { retryAfterMs: 0 })).toEqual([]); // settled: gone from the outbox
   });
 
   it("rejects push queues the engine does not know, naming the variable", () => {

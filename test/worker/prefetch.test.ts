@@ -376,7 +376,7 @@ describe("prefetched jobs whose lease ran out in hand", () => {
 describe("one refused ack in a group commit", () => {
   // The first job's ack call is held in flight; the others finish meanwhile, so their acks go
   // together in the next call (one ack call in flight at a time).
-  it("a result too large fails that job only; the acks that finished with it complete", async () => {
+  it("a result too large fails that job only, for good (retrying would give the same result); the acks that finished with it complete", async () => {
     const g = gated();
     const { engine, worker, records } = setup(
       g.handler((id) => (id === "big" ? { blob: "x".repeat(1000) } : { id })),
@@ -384,7 +384,7 @@ describe("one refused ack in a group commit", () => {
       { maxPayloadBytes: 300 },
     );
     const ids = ["leader", "big", "s1", "s2", "s3"];
-    await engine.enqueueBatch(ids.map((id) => ({ id, queue: "default", payload: { id }, maxRetries: 0 })));
+    await engine.enqueueBatch(ids.map((id) => ({ id, queue: "default", payload: { id }, maxRetries: 3 })));
     await worker.start();
     await waitFor("all five running", () => g.started.length === 5, { timeoutMs: 10_000 });
     const release = engine.holdAcks();
@@ -400,7 +400,7 @@ describe("one refused ack in a group commit", () => {
     expect(engine.ackBatches.map((b) => [...b].sort())).toEqual([["leader"], ["s1", "s2", "s3"]]);
     for (const id of ["leader", "s1", "s2", "s3"]) expect(await engine.getJob(id)).toMatchObject({ status: "completed", result: { id } });
     const big = await engine.getJob("big");
-    expect(big).toMatchObject({ status: "failed", result: null, attempts: 1, error: { name: "PayloadTooLargeError" } });
+    expect(big).toMatchObject({ status: "failed", result: null, attempts: 1, error: { name: "PayloadTooLargeError" }, deadLetter: { reason: "non_retryable" } });
     expect(big.error!.message).toMatch(/limit is 300/);
     expect((await engine.stats(["default"]))[0]).toMatchObject({ finished: 4, failed: 1, started: 0, pending: 0 });
     expect(records.filter((r) => r.level === "error")).toEqual([]);

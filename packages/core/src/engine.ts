@@ -20,6 +20,7 @@ import { keySpace, PERMISSION_LEVELS, type KeySpace } from "./keys.ts";
 import { Id, type PermissionLevel } from "./messages.ts";
 import { QueueRegistry, queueForPriority } from "./queues.ts";
 import { encodeRetryPolicy } from "./retry.ts";
+import { settleCallbacks, takeCallbacks, type DroppedCallback, type QueuedCallback, type TakeCallbacksOptions } from "./callbacks.ts";
 import { runScript, runScriptRaw } from "./scripts.ts";
 import { flatReply, readAckOutcomes, readClaimed, type AckOutcome, type Claimed, type ClaimedJob, type Lease } from "./claimed.ts";
 import { validate } from "./validate.ts";
@@ -522,6 +523,18 @@ export class Engine {
   /** Deletes every dead-lettered job of a queue (default: all queues). */
   dlqPurgeAll(queue?: string): Promise<{ purged: number }> {
     return dlqPurgeAll(this.ctx, queue);
+  }
+
+  // ── Callback outbox ────────────────────────────────────────────────────────────────────────
+
+  /** Takes job callbacks queued by the scripts that finished the jobs (callbacks.ts); notify/callbacks.ts sends them. */
+  takeCallbacks(opts?: TakeCallbacksOptions): Promise<{ callbacks: QueuedCallback[]; dropped: DroppedCallback[] }> {
+    return takeCallbacks(this.ctx, opts);
+  }
+
+  /** Removes sent callbacks from the outbox. */
+  settleCallbacks(entries: readonly string[]): Promise<number> {
+    return settleCallbacks(this.ctx, entries);
   }
 
   // ── Worker ↔ controller messages ──────────────────────────────────────────────────────────

@@ -28,6 +28,8 @@
  *   P apikey:{k}              HASH    API key k: principal, roles, permission levels, SHA-256 of its secret, expiry, revocation
  *   P apikeys                 ZSET    k -> created ms: index of API keys (entries whose record expired are pruned on list)
  *   P audit                   STREAM  the audit log: principal, action, job, outcome per queue operation (XADD MAXLEN ~)
+ *   P callbacks               STREAM  the callback outbox: {id, o=outcome, q, a=attempts, u=url, t=finished ms} per
+ *                                     finished job that has a callback_url; consumer group "senders" (notify/callbacks.ts)
  *
  * `{q}` is a Redis Cluster hash tag so that one queue's keys share a slot. Job records are global
  * (ids are unique across queues) and scripts touch both, so Workstream targets a single-shard Redis
@@ -37,6 +39,8 @@
  * from the same prefix: `lua/includes/keys.lua` mirrors this module and a test checks they agree.
  */
 export const CONSUMER_GROUP = "workers";
+/** The consumer group of the callback outbox: whoever delivers callbacks (API, worker, cron) reads as one. */
+export const CALLBACK_GROUP = "senders";
 
 export const PERMISSION_LEVELS = ["autonomous", "supervised", "human_required"] as const;
 type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
@@ -71,6 +75,8 @@ export interface KeySpace {
   /** Counter values at the last successful metrics publish (metrics/). */
   metricsLast(): string;
   metricsOutbox(): string;
+  /** The callback outbox stream (notify/callbacks.ts). */
+  callbacks(): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -100,5 +106,6 @@ export function keySpace(prefix: string): KeySpace {
     dlqSeen: (queue) => q(queue, "dlq:seen"),
     metricsLast: () => `${prefix}metrics:last`,
     metricsOutbox: () => `${prefix}metrics:outbox`,
+    callbacks: () => `${prefix}callbacks`,
   };
 }

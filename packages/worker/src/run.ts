@@ -13,13 +13,18 @@ import { z } from "zod";
 import {
   ConfigError,
   configFromEnv,
+  createNotifyContext,
   Engine,
   jsonLogger,
+  notifyConfigFromEnv,
+  parseKeyring,
   PermissionLevel,
   tcpPort,
   Worker,
   type JobHandler,
+  type Keyring,
   type LogLevel,
+  type NotifyConfig,
 } from "@workstream/core";
 
 /** Environment variables the worker process reads (besides the engine's, see config.ts). */
@@ -35,6 +40,8 @@ export const WORKER_ENV = {
 } as const;
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 110_000;
+/** The payload keyring, as the API reads it. */
+const ENCRYPTION_KEYS_ENV = "WORKSTREAM_ENCRYPTION_KEYS";
 /** After the grace period and a second signal, the process gives the release this long before it exits anyway. */
 const FAILSAFE_MS = 30_000;
 
@@ -55,7 +62,10 @@ options (each overrides its environment variable):
   -h, --help                show this help
 
 Redis and engine settings come from the environment: WORKSTREAM_REDIS_URL (required: the worker
-blocks on TCP), WORKSTREAM_KEY_PREFIX, WORKSTREAM_CLAIM_IDLE_MS (lease length), …`;
+blocks on TCP), WORKSTREAM_KEY_PREFIX, WORKSTREAM_CLAIM_IDLE_MS (lease length), …
+Callbacks of the jobs it finishes are sent as the API sends them (QSTASH_TOKEN: through QStash;
+WORKSTREAM_NOTIFY_MODE=off: left to scheduled maintenance). ${ENCRYPTION_KEYS_ENV} decrypts payload
+fields enqueued as sensitive before the handler sees them.`;
 
 /** A configuration problem: exit 2 with one line. */
 export class UsageError extends Error {
@@ -182,6 +192,8 @@ export async function runWorkerProcess(opts: RunOptions): Promise<number> {
   const out = opts.stdout ?? ((l: string) => void process.stdout.write(l));
   let parsed: ParsedWorkerArgs;
   let engineConfig: ReturnType<typeof configFromEnv>;
+  let notifyConfig: NotifyConfig;
+  let keyring: Keyring | null;
   try {
     parsed = parseWorkerArgs(opts.argv, opts.env);
     if (parsed.help) {
@@ -192,6 +204,9 @@ export async function runWorkerProcess(opts: RunOptions): Promise<number> {
     if (engineConfig.connection.kind !== "tcp") {
       throw new UsageError("the worker needs WORKSTREAM_REDIS_URL (redis:// or rediss://): it blocks on TCP, which Upstash's REST API cannot do");
     }
+    notifyConfig = notifyConfigFromEnv(parsed.engineEnv);
+    const keys = parsed.engineEnv[ENCRYPTION_KEYS_ENV];
+    keyring = keys ? parseKeyring(keys, ENCRYPTION_KEYS_ENV) : null;
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
       errLine(`workstream worker: ${e.message}`);
@@ -218,6 +233,7 @@ export async function runWorkerProcess(opts: RunOptions): Promise<number> {
   let worker: Worker;
   try {
     const engine = new Engine({ redis: port, settings: engineConfig.settings });
+    const notify = createNotifyContext({ config: notifyConfig, jobs: engine, queueNames: engine.queues.ordered.map((q) => q.name) });
     worker = new Worker({
       engine,
       redis: port,
@@ -230,6 +246,8 @@ export async function runWorkerProcess(opts: RunOptions): Promise<number> {
       shutdownGraceMs: config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
       logger,
       openBlocking: () => tcpPort(url),
+      notify,
+      keyring,
     });
   } catch (e) {
     errLine(`workstream worker: ${e instanceof Error ? e.message : String(e)}`);

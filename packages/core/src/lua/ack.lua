@@ -4,6 +4,8 @@
 -- in one call (group commit): the per-call work and the stream, timer and index updates are shared
 -- by the batch (one variadic XACK, XDEL, ZREM, ZADD and RPUSH each).
 --
+-- A job with a callback_url gets its 'completed' callback queued in the outbox (queue_callback).
+--
 -- Each ack is checked on its own: one whose lease was lost is refused without affecting the others.
 --
 -- KEYS: none
@@ -69,6 +71,7 @@ for i = 0, n - 1 do
     d[#d + 1] = id
     durations[q][#durations[q] + 1] = duration
     if v[12] then release_children(v[12], now) end
+    queue_callback(v[11], id, 'completed', q, attempts, now)
     out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = 'ok', duration, q, attempts, v[11] or ''
   end
 end

@@ -1,4 +1,4 @@
--- dlq_sweep: claims the DLQ entries no one has been told about yet, for alerts and callbacks.
+-- dlq_sweep: claims the DLQ entries no one has been told about yet, for DLQ alerts.
 -- Each returned entry is marked on its job record (dlq_notified = its dlq_at) in this same script,
 -- so concurrent sweeps never return the same entry twice; a replayed job that is dead-lettered
 -- again has a new dlq_at and is reported again.
@@ -14,13 +14,13 @@
 -- ARGV[3]  lookback window in ms
 -- ARGV[4]  most entries to return per queue in this run
 -- ARGV[5+] queue names
--- Returns JSON: {entries=[{id, queue, dlq_at, reason, attempts, callback_url, error}] ({} when none), more=bool}
+-- Returns JSON: {entries=[{id, queue, dlq_at, reason, attempts, error}] ({} when none), more=bool}
 --   error is {name, message, code} (no stack); more=true when a queue had more new entries than the limit.
 -- @include keys
 -- @include job
 local now, lookback, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local out, more = {}, false
-local FIELDS = { 'status', 'dlq_at', 'dlq_notified', 'dlq_reason', 'attempts', 'callback_url', 'error' }
+local FIELDS = { 'status', 'dlq_at', 'dlq_notified', 'dlq_reason', 'attempts', 'error' }
 
 local function brief_error(raw)
   if not raw or raw == '' then return { name = 'Error', message = '' } end
@@ -35,7 +35,7 @@ local function claim(q, id)
   if j.status ~= 'failed' or not j.dlq_at or j.dlq_at == '' or j.dlq_notified == j.dlq_at then return 0 end
   redis.call('HSET', k_job(id), 'dlq_notified', j.dlq_at)
   out[#out + 1] = { id = id, queue = q, dlq_at = tonumber(j.dlq_at), reason = j.dlq_reason or '',
-    attempts = num(j.attempts, 0), callback_url = j.callback_url or '', error = brief_error(j.error) }
+    attempts = num(j.attempts, 0), error = brief_error(j.error) }
   return 1
 end
 

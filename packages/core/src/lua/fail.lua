@@ -17,9 +17,7 @@
 -- @include retry
 -- @include transitions
 local now, id, token = tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local fields = { unpack(FAIL_FIELDS) }
-fields[#fields + 1] = 'callback_url'
-local j = load_job(id, fields)
+local j = load_job(id, FAIL_FIELDS)
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
 if not holds_lease(j, token, ARGV[9]) then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })

@@ -6,13 +6,15 @@
  *      `trimEveryMinutes`-th minute it also trims the finished/failed/DLQ indexes.
  *   2. On every `pruneEveryMinutes`-th minute: removes stream consumers of workers that are gone
  *      (no pending entries, idle past `consumerIdleMs`); consumers with pending entries are kept.
- *   3. When notifications are on: the DLQ sweep (an alert per new DLQ entry, and the callback of
- *      jobs dead-lettered because their lease expired), then the push-queue nudge.
+ *   3. When notifications are on: sends the callback outbox (callbacks of jobs finished by anyone,
+ *      including those the reclaim just dead-lettered, and retries of sends that failed), the DLQ
+ *      sweep (an alert per new DLQ entry), then the push-queue nudge.
  *
  * Every step is one Lua script (or a few bounded passes of one) and is safe to run concurrently
  * with itself, with claims and with another maintenance run: each re-checks state atomically.
  */
 import type { Engine, QueueStats, TickResult } from "../engine.ts";
+import { deliverCallbacks } from "../notify/callbacks.ts";
 import { notifyDeadLetters, nudgePushQueues, type DeadLetterEntry, type DeliveryReport, type NotifyContext } from "../notify/hooks.ts";
 import { runScript } from "../scripts.ts";
 import type { RedisPort } from "../transports/port.ts";
@@ -79,7 +81,6 @@ const SweepReply = z.object({
       dlq_at: z.number(),
       reason: z.string(),
       attempts: z.number(),
-      callback_url: z.string(),
       error: z.object({ name: z.string(), message: z.string(), code: z.string().optional() }),
     }),
   ),
@@ -112,7 +113,6 @@ export async function sweepDeadLetters(
       deadLetteredAt: e.dlq_at,
       reason: e.reason,
       attempts: e.attempts,
-      callbackUrl: e.callback_url || null,
       error: { name: e.error.name, message: e.error.message, ...(e.error.code ? { code: e.error.code } : {}) },
     })),
   };
@@ -142,6 +142,7 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
   const deliveries: DeliveryReport[] = [];
   const notify = deps.notify ?? null;
   if (notify) {
+    deliveries.push(...(await deliverCallbacks(notify, { sender: "maintenance" })));
     for (let pass = 0; pass < 5; pass++) {
       const swept = await sweepDeadLetters(deps, { lookbackMs: opts.dlqLookbackMs ?? 60_000, limit: opts.dlqBatch ?? 100 });
       deadLetters.push(...swept.entries);

@@ -1,53 +1,51 @@
 /**
- * Where notifications are triggered. The HTTP API (functions/) and the Worker runtime call these
- * right after the engine call returns; the scheduled maintenance calls the DLQ and nudge ones.
+ * Where notifications are triggered. The HTTP API (functions/) calls these right after the engine
+ * call returns; the Worker runtime and scheduled maintenance send queued callbacks themselves
+ * (deliverCallbacks), and maintenance also runs the DLQ sweep and the push nudge.
  *
  *   const ack = await engine.ack(jobId, token, result);
- *   await afterAck(notify, { jobId, result, ack });                  // completed → callback_url
+ *   await afterAck(notify, { jobId, ack });                          // callback_url → sends the outbox
  *
  *   const fail = await engine.fail(jobId, token, { error, retryable });
- *   await afterFail(notify, { jobId, error, retryable, fail });      // failed / dead_lettered → callback_url;
+ *   await afterFail(notify, { jobId, fail });                        // failed for good → sends the outbox;
  *                                                                    // retried job of a push queue → push delivery
  *   const results = await engine.enqueueBatch(requests);
  *   await afterEnqueue(notify, results);                             // push queue → one delivery per new job
  *
  * `notify` is the context from `createNotifyContext` (null when notifications are off: every hook
- * is then a no-op). Pass `queue` and `attempts` when you know them (the Worker runtime does); the
- * hooks look the job up only when they need a field you did not pass. Hooks never throw: each
- * returns what it delivered, and failures are also logged as structured JSON.
+ * is then a no-op). Hooks never throw: each returns what it delivered, and failures are also
+ * logged as structured JSON.
  *
  * Which path sends what, so every outcome is sent once:
- *   completed                                 afterAck
- *   failed (non-retryable) / dead_lettered    afterFail (the worker's own fail call)
- *   dead_lettered because the lease expired   the maintenance DLQ sweep (no caller is there to do it)
- *   DLQ alert webhook (every new DLQ entry)   the maintenance DLQ sweep
+ *   completed / failed / dead_lettered         queued in the callback outbox by the script that
+ *   (for jobs with a callback_url)             finished the job, whoever finished it; sent by the
+ *                                              first of: the API request that finished it, the
+ *                                              Worker that did (when given `notify`), maintenance
+ *                                              (every minute; it also retries failed sends)
+ *   DLQ alert webhook (every new DLQ entry)    the maintenance DLQ sweep
  * With QStash, the deduplication id `${jobId}:${outcome}` also drops a repeated send.
  */
 import type { EnqueueResult, FailOutcome, QueueStats } from "../engine.ts";
 import { ConfigError } from "../errors.ts";
 import type { Job } from "../job.ts";
+import type { DroppedCallback, QueuedCallback, TakeCallbacksOptions } from "../callbacks.ts";
 import { describeError, jsonLineLogger, type StructuredLogger } from "../maintenance/log.ts";
+import { deliverCallbacks } from "./callbacks.ts";
 import type { NotifyConfig, PushQueueConfig } from "./config.ts";
 import { createNotifier, NOTIFY_ENV } from "./config.ts";
-import {
-  EVENT_HEADER,
-  type BriefError,
-  type DeliveryResult,
-  type DlqAlertMessage,
-  type Notifier,
-  type Outcome,
-  type OutcomeMessage,
-  type PushMessage,
-} from "./notifier.ts";
+import { mapLimit, send } from "./deliver.ts";
+import { EVENT_HEADER, type BriefError, type DeliveryResult, type DlqAlertMessage, type Notifier, type PushMessage } from "./notifier.ts";
 
-/** What the hooks need to look up when the caller did not pass a field: `engine` satisfies it. */
-export interface JobLookup {
+/** What notifications need from the engine (`engine` satisfies it): job lookups and the callback outbox. */
+export interface NotifyEngine {
   getJob(jobId: string): Promise<Pick<Job, "queue" | "attempts">>;
+  takeCallbacks(opts?: TakeCallbacksOptions): Promise<{ callbacks: QueuedCallback[]; dropped: DroppedCallback[] }>;
+  settleCallbacks(entries: readonly string[]): Promise<number>;
 }
 
 export interface NotifyContext {
   notifier: Notifier;
-  jobs: JobLookup;
+  jobs: NotifyEngine;
   dlqWebhookUrl: string | null;
   pushQueues: Readonly<Record<string, PushQueueConfig>>;
   /** Destination retries per message (default 3). */
@@ -69,7 +67,7 @@ export interface DeliveryReport {
  */
 export function createNotifyContext(opts: {
   config: NotifyConfig;
-  jobs: JobLookup;
+  jobs: NotifyEngine;
   queueNames: readonly string[];
   notifier?: Notifier | null;
   now?: () => number;
@@ -96,33 +94,6 @@ export function createNotifyContext(opts: {
 /** QStash flow-control key of a push queue: at most `parallelism` of its deliveries run at once. */
 export const pushFlowKey = (queue: string) => `workstream-${queue}`;
 
-async function send(ctx: NotifyContext, kind: DeliveryReport["kind"], d: Parameters<Notifier["deliver"]>[0]): Promise<DeliveryReport> {
-  let result: DeliveryResult;
-  try {
-    result = await ctx.notifier.deliver(d);
-  } catch (e) {
-    result = { ok: false, error: describeError(e).message, status: null };
-  }
-  if (!result.ok) {
-    ctx.log.log({ level: "error", event: "notify.delivery_failed", kind, url: d.url, deduplicationId: d.deduplicationId, error: result.error, status: result.status });
-  }
-  return { kind, url: d.url, deduplicationId: d.deduplicationId, result };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(lanes);
-  return out;
-}
-
 async function lookup(ctx: NotifyContext, jobId: string, queue?: string, attempts?: number): Promise<{ queue: string; attempts: number } | null> {
   if (queue !== undefined && attempts !== undefined) return { queue, attempts };
   try {
@@ -134,50 +105,20 @@ async function lookup(ctx: NotifyContext, jobId: string, queue?: string, attempt
   }
 }
 
-/** Sends one outcome to a callback URL. Deduplicated on `${jobId}:${outcome}`. */
-export function notifyOutcome(ctx: NotifyContext, callbackUrl: string, message: OutcomeMessage): Promise<DeliveryReport> {
-  return send(ctx, "callback", {
-    url: callbackUrl,
-    body: message,
-    deduplicationId: `${message.jobId}:${message.outcome}`,
-    retries: ctx.retries,
-    headers: { [EVENT_HEADER]: `job.${message.outcome}` },
-  });
-}
-
 export interface AfterAckInput {
   jobId: string;
-  /** The result given to engine.ack. */
-  result: unknown;
-  /** What engine.ack returned. */
+  /** What engine.ack returned: a callback URL means a `completed` callback was queued. */
   ack: { callbackUrl: string | null };
-  queue?: string;
-  /** The attempt that completed (the claim's `job.attempt`). */
-  attempts?: number;
 }
 
-/** After engine.ack: POSTs `completed` with the result to the job's callback URL, if it has one. */
+/** After engine.ack of a job with a callback URL: sends the callback outbox (this job's `completed` with the rest). */
 export async function afterAck(ctx: NotifyContext | null, input: AfterAckInput): Promise<DeliveryReport[]> {
   if (!ctx || !input.ack.callbackUrl) return [];
-  const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
-  if (!meta) return [];
-  const message: OutcomeMessage = {
-    jobId: input.jobId,
-    queue: meta.queue,
-    outcome: "completed",
-    result: input.result ?? null,
-    attempts: meta.attempts,
-    finishedAt: new Date(ctx.now()).toISOString(),
-  };
-  return [await notifyOutcome(ctx, input.ack.callbackUrl, message)];
+  return deliverCallbacks(ctx, { sender: "api" });
 }
 
 export interface AfterFailInput {
   jobId: string;
-  /** The error given to engine.fail. */
-  error: { name?: string; message: string; code?: string };
-  /** The `retryable` given to engine.fail (default true). */
-  retryable?: boolean;
   /** What engine.fail returned. */
   fail: { outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null };
   queue?: string;
@@ -185,32 +126,16 @@ export interface AfterFailInput {
   attempts?: number;
 }
 
-const brief = (e: AfterFailInput["error"]): BriefError => ({ name: e.name ?? "Error", message: e.message.slice(0, 1000), ...(e.code ? { code: e.code } : {}) });
-
 /**
- * After engine.fail: a job that failed for good gets its callback (`failed` when the error was
- * non-retryable, `dead_lettered` when its retries ran out); a job of a push queue that will be
- * retried gets a push delivery not before its next attempt.
+ * After engine.fail: a job that failed for good (`failed` for a non-retryable error,
+ * `dead_lettered` when its retries ran out) had its callback queued: the outbox is sent. A job of a
+ * push queue that will be retried gets a push delivery not before its next attempt.
  */
 export async function afterFail(ctx: NotifyContext | null, input: AfterFailInput): Promise<DeliveryReport[]> {
   if (!ctx) return [];
   const reports: DeliveryReport[] = [];
   if (input.fail.outcome === "dead_lettered") {
-    if (!input.fail.callbackUrl) return [];
-    const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
-    if (!meta) return [];
-    const outcome: Outcome = input.retryable === false ? "failed" : "dead_lettered";
-    reports.push(
-      await notifyOutcome(ctx, input.fail.callbackUrl, {
-        jobId: input.jobId,
-        queue: meta.queue,
-        outcome,
-        error: brief(input.error),
-        attempts: meta.attempts,
-        finishedAt: new Date(ctx.now()).toISOString(),
-      }),
-    );
-    return reports;
+    return input.fail.callbackUrl ? deliverCallbacks(ctx, { sender: "api" }) : [];
   }
   if (Object.keys(ctx.pushQueues).length === 0) return [];
   const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
@@ -255,13 +180,13 @@ export interface DeadLetterEntry {
   deadLetteredAt: number;
   reason: string;
   attempts: number;
-  callbackUrl: string | null;
   error: BriefError;
 }
 
 /**
- * For new DLQ entries (from the maintenance sweep): one alert each to the DLQ webhook, and the
- * `dead_lettered` callback for jobs whose last lease expired (no worker was left to report them).
+ * For new DLQ entries (from the maintenance sweep): one alert each to the DLQ webhook. (The
+ * `dead_lettered` callback of a job whose last lease expired is queued in the callback outbox by
+ * the reclaimer, like every other outcome.)
  */
 export async function notifyDeadLetters(ctx: NotifyContext | null, entries: readonly DeadLetterEntry[]): Promise<DeliveryReport[]> {
   if (!ctx) return [];
@@ -272,10 +197,6 @@ export async function notifyDeadLetters(ctx: NotifyContext | null, entries: read
       const url = ctx.dlqWebhookUrl;
       const body: DlqAlertMessage = { type: "dlq_entry", jobId: e.id, queue: e.queue, reason: e.reason, attempts: e.attempts, error: e.error, deadLetteredAt: at };
       work.push(() => send(ctx, "dlq_alert", { url, body, deduplicationId: `dlq:${e.id}:${e.deadLetteredAt}`, retries: ctx.retries, headers: { [EVENT_HEADER]: "dlq.entry" } }));
-    }
-    if (e.reason === "lease_expired" && e.callbackUrl) {
-      const url = e.callbackUrl;
-      work.push(() => notifyOutcome(ctx, url, { jobId: e.id, queue: e.queue, outcome: "dead_lettered", error: e.error, attempts: e.attempts, finishedAt: at }));
     }
   }
   return mapLimit(work, 10, (f) => f());

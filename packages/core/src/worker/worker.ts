@@ -31,8 +31,11 @@ import { JobNotFoundError, LeaseLostError, RetryAfterError, WorkstreamError } fr
 import { keySpace } from "../keys.ts";
 import { Id, PermissionLevel } from "../messages.ts";
 import type { AskInput, RequestView } from "../requests.ts";
+import { deliverCallbacks } from "../notify/callbacks.ts";
+import type { NotifyContext } from "../notify/hooks.ts";
 import { classifyError } from "../retry.ts";
 import { runScript } from "../scripts.ts";
+import { openAll, type Keyring } from "../security/encryption.ts";
 import type { BlockingRedisPort } from "../transports/port.ts";
 import { jsonLogger, type WorkerLogger } from "./logger.ts";
 import { REGISTRY_DEFAULTS, WorkerRegistry, type WorkerState } from "./registry.ts";
@@ -120,6 +123,18 @@ export interface WorkerOptions {
   abandonAfterMs?: number;
   /** Opens a dedicated blocking connection for `ctx.ask` waits (closed after each). Without it, answers are polled once a second. */
   openBlocking?: () => BlockingRedisPort;
+  /**
+   * Sends the callbacks of the jobs this worker finishes right after it finishes them (from the
+   * callback outbox: notify/callbacks.ts). Without it they are still sent, by scheduled maintenance
+   * within a minute.
+   */
+  notify?: NotifyContext | null;
+  /**
+   * Decrypts payload fields enqueued as `sensitive` before the handler sees them (the keyring of
+   * WORKSTREAM_ENCRYPTION_KEYS). Without it, or for a field sealed with a key it lacks, the
+   * handler gets the sealed envelope, and the worker logs the field's path.
+   */
+  keyring?: Keyring | null;
 }
 
 const Settings = z
@@ -184,6 +199,8 @@ const MIN_WAIT_MS = 50;
 const CALL_ATTEMPTS = 30;
 const RELEASE_ATTEMPTS = 5;
 const STOP_LOOP_WAIT_MS = 5_000;
+/** How long stop() waits for a callback send in flight (what it leaves, maintenance sends). */
+const CALLBACKS_STOP_WAIT_MS = 5_000;
 /** A prefetched job may wait this share of its lease before it starts (auto prefetch). */
 const PREFETCH_LEASE_SHARE = 0.05;
 /** Jobs whose handlers typically run longer than this are not prefetched (auto prefetch). */
@@ -288,6 +305,11 @@ export class Worker {
   private readonly hardLatch = latch();
   private changeWaiters: Array<() => void> = [];
   private loopDone: Promise<void> = Promise.resolve();
+  private readonly notify: NotifyContext | null;
+  private readonly keyring: Keyring | null;
+  /** The callback send in progress (one at a time); `callbacksAgain` asks for one more round after it. */
+  private sendingCallbacks: Promise<void> | null = null;
+  private callbacksAgain = false;
   private beatTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
 
@@ -315,6 +337,8 @@ export class Worker {
     this.handler = opts.handler;
     this.logger = opts.logger ?? jsonLogger();
     this.openBlocking = opts.openBlocking;
+    this.notify = opts.notify ?? null;
+    this.keyring = opts.keyring ?? null;
     this.workerId = s.data.workerId ?? defaultWorkerId();
     this.queues = opts.engine.queues.claimOrder(opts.queues).map((q) => q.name);
     this.permissionLevels = [...new Set(s.data.permissionLevels)];
@@ -611,6 +635,14 @@ export class Worker {
     void this.runJob(r).catch((e: unknown) => this.logger.error("job runner crashed", { jobId: job.id, error: e }));
   }
 
+  /** The job as the handler sees it: sensitive payload fields decrypted when the worker has the keyring. */
+  private opened(job: ClaimedJob): ClaimedJob {
+    if (!this.keyring) return job;
+    const { value, undecryptable } = openAll(job.payload, this.keyring);
+    if (undecryptable.length > 0) this.logger.warn("sensitive payload fields could not be decrypted; the handler gets them sealed", { jobId: job.id, fields: undecryptable });
+    return { ...job, payload: value };
+  }
+
   /** Moves a running job to another phase exactly once; `work` is what that phase must do. */
   private transition(r: Running, to: Exclude<Phase, "running" | "done">, work: () => Promise<void>): boolean {
     if (r.phase !== "running") return false;
@@ -635,7 +667,7 @@ export class Worker {
       }, Math.min(job.timeoutMs, 2 ** 31 - 1));
     }
     const ctx = this.context(r);
-    const handled = (async () => this.handler(job, ctx))().then(
+    const handled = (async () => this.handler(this.opened(job), ctx))().then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
@@ -761,8 +793,9 @@ export class Worker {
     try {
       result = this.engine.encodeResult(value === undefined ? null : value);
     } catch (e) {
-      // The result cannot be stored (too large, not JSON): the attempt fails like a thrown error.
-      return this.settleFail(r, e);
+      // The result cannot be stored (too large, not JSON). Running the handler again would most
+      // likely produce the same result, so the job fails for good rather than burning its retries.
+      return this.settleFail(r, e, { retryable: false });
     }
     return new Promise<void>((done) => {
       this.acks.push({ r, result, done });
@@ -806,6 +839,7 @@ export class Worker {
         const jobId = items[i]!.jobId;
         if (o.ok) {
           this.processed++;
+          if (o.callbackUrl) this.sendCallbacks();
           this.logger.debug("job completed", { jobId });
         } else if (o.code === "lease_lost" && retried && o.status === "completed") {
           this.processed++; // an earlier try landed; its reply was lost
@@ -823,9 +857,9 @@ export class Worker {
     this.take(next);
   }
 
-  private async settleFail(r: Running, thrown: unknown): Promise<void> {
+  private async settleFail(r: Running, thrown: unknown, override: { retryable?: false } = {}): Promise<void> {
     const { job } = r;
-    const c = classifyError(sameRealm(thrown));
+    const c = { ...classifyError(sameRealm(thrown)), ...override };
     const error = { name: clip(c.name, 256), message: clip(c.message, 60_000), stack: c.stack === null ? null : clip(c.stack, 60_000) };
     const retryAfterMs = c.retryAfterMs === null ? undefined : Math.max(0, Math.round(c.retryAfterMs));
     try {
@@ -833,11 +867,32 @@ export class Worker {
         this.engine.fail(job.id, r.lease.token, { error, retryable: c.retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }),
       );
       this.failed++;
+      if (out.outcome === "dead_lettered" && out.callbackUrl) this.sendCallbacks();
       this.logger.info("job failed", { jobId: job.id, attempt: job.attempt, error: error.message, retryable: c.retryable, outcome: out.outcome });
     } catch (e) {
       if (e instanceof LeaseLostError || e instanceof JobNotFoundError) this.logger.warn("lease lost before fail; dropped", { jobId: job.id });
       else this.logger.error("fail failed; the lease will expire and the job be retried", { jobId: job.id, error: e });
     }
+  }
+
+  /** Sends the callback outbox (with `notify`): one send at a time, one more round if asked meanwhile. */
+  private sendCallbacks(): void {
+    const notify = this.notify;
+    if (!notify) return;
+    if (this.sendingCallbacks) {
+      this.callbacksAgain = true;
+      return;
+    }
+    this.sendingCallbacks = (async () => {
+      do {
+        this.callbacksAgain = false;
+        try {
+          await deliverCallbacks(notify, { sender: "worker" });
+        } catch (e) {
+          this.logger.warn("sending callbacks failed; maintenance retries them", { error: e });
+        }
+      } while (this.callbacksAgain && !this.stopped);
+    })().finally(() => (this.sendingCallbacks = null));
   }
 
   private async releaseClaimed(job: ClaimedJob, lease: Lease): Promise<void> {
@@ -879,6 +934,7 @@ export class Worker {
     await Promise.all([...left, ...this.settling].map((r) => r.finishing));
     await releasing;
     while (this.flushing) await this.flushing;
+    if (this.sendingCallbacks) await Promise.race([this.sendingCallbacks, sleep(CALLBACKS_STOP_WAIT_MS)]);
     await Promise.race([this.loopDone, sleep(STOP_LOOP_WAIT_MS)]);
     this.stopped = true;
     clearTimeout(this.beatTimer);

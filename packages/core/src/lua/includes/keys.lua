@@ -26,3 +26,5 @@ local K_METRICS_OUTBOX = PREFIX .. 'metrics:outbox'
 local function k_apikey(id) return PREFIX .. 'apikey:' .. id end
 local K_APIKEYS = PREFIX .. 'apikeys'
 local K_AUDIT = PREFIX .. 'audit'
+local K_CALLBACKS = PREFIX .. 'callbacks'
+local CALLBACK_GROUP = 'senders'

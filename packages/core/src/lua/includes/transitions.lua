@@ -5,7 +5,8 @@
 
 -- The fields fail_attempt and dead_letter need (load them with load_job).
 local FAIL_FIELDS = { 'status', 'queue', 'level', 'entry', 'attempts', 'max_attempts', 'retry', 'history',
-  'failure_ttl_ms', 'dlq_ttl_ms', 'worker', 'token', 'lease_until', 'started_at', 'last_started_at', 'children' }
+  'failure_ttl_ms', 'dlq_ttl_ms', 'worker', 'token', 'lease_until', 'started_at', 'last_started_at', 'children',
+  'callback_url' }
 
 -- Appends job `id` to its ready stream; returns the new entry id.
 local function push_ready(q, lvl, id, now)
@@ -21,6 +22,16 @@ local function end_delivery(id, j)
     redis.call('XDEL', stream, j.entry)
   end
   redis.call('ZREM', K_TIMERS, 'L:' .. id)
+end
+
+-- A job reached an outcome its callback_url is told about ('completed', 'failed', 'dead_lettered'):
+-- the callback goes into the outbox in the same script as the transition, so it is sent whichever
+-- client finished the job (API, worker, the lease reclaimer) and survives a crash right after.
+-- Senders read it with notify/callbacks.ts. Jobs without a callback_url cost nothing here.
+local function queue_callback(url, id, outcome, q, attempts, now)
+  if url and url ~= '' then
+    redis.call('XADD', K_CALLBACKS, '*', 'id', id, 'o', outcome, 'q', q, 'a', attempts, 'u', url, 't', now)
+  end
 end
 
 -- Puts job `id` in its queue's delayed set and makes sure the queue's due timer fires by then.
@@ -84,6 +95,9 @@ local function dead_letter(id, j, now, reason, err, hist)
   local ttl = num(j.dlq_ttl_ms, 0)
   if ttl > 0 then redis.call('PEXPIRE', k_job(id), ttl) end
   if j.children then cancel_children(j.children, now, id, 'failed') end
+  local outcome = 'dead_lettered'
+  if reason == 'non_retryable' then outcome = 'failed' end
+  queue_callback(j.callback_url, id, outcome, q, num(j.attempts, 0), now)
 end
 
 -- A delivery failed (handler error, or the lease ran out). Retries with backoff while attempts
