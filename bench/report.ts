@@ -329,7 +329,7 @@ export function markdown(r: Results): string {
     }
     if (c) {
       const tpm = tickPerMinute(c);
-      L.push(`| Workstream maintenance: engine.tick() once a minute as the reclaim cron runs it (TTL scan every ${MAINTENANCE_DEFAULTS.expireEveryMinutes}th minute, trim every ${MAINTENANCE_DEFAULTS.trimEveryMinutes}th) | ${f1(tpm)} | 1.0 | ${usd(dollarsPerIdleMonth(tpm))} | plain ${c.tick.plain.serverCommands}, with TTL scan ${c.tick.expire.serverCommands}, with trim ${c.tick.trim.serverCommands} (3 default queues; the DLQ-alert sweep adds 7/min when notifications are on) |`);
+      L.push(`| Workstream maintenance: engine.tick() once a minute as the reclaim cron runs it (TTL scan every ${MAINTENANCE_DEFAULTS.expireEveryMinutes}th minute, trim every ${MAINTENANCE_DEFAULTS.trimEveryMinutes}th) | ${f1(tpm)} | 1.0 | ${usd(dollarsPerIdleMonth(tpm))} | plain ${c.tick.plain.serverCommands}, with TTL scan ${c.tick.expire.serverCommands}, with trim ${c.tick.trim.serverCommands} (3 default queues; the callback outbox and DLQ-alert sweep add 9/min when notifications are on) |`);
       L.push("| BullMQ maintenance | – | – | – | none separate: the stalled-job checker runs inside the Worker (every 30 s) and is in its row; QueueScheduler no longer exists |");
       const w = idlePerMinute(i, "Workstream worker").commands + tpm;
       const b = idlePerMinute(i, "BullMQ worker").commands;
