@@ -228,3 +228,22 @@ describe.each(TRANSPORTS)("the callback outbox over %s", (transport) => {
     expect(await rawRedis().exists(t.engine.keys.callbacks())).toBe(0);
   });
 });
+
+describe("the callback outbox's bound", () => {
+  it("keeps about 100 000 unsent callbacks at most: past that the oldest go", async () => {
+    const t = makeEngine("tcp");
+    const key = t.engine.keys.callbacks();
+    // 100 500 callbacks nobody sent (notifications off everywhere), written straight into the stream
+    await rawRedis().eval("for i = 1, 100500 do redis.call('XADD', KEYS[1], '*', 'id', 'old' .. i, 'o', 'completed', 'q', 'default', 'a', 1, 'u', 'http://127.0.0.1:9/x', 't', 0) end", 1, key);
+    await t.engine.enqueue({ id: "new", payload: {}, callbackUrl: `${hooks.url}/bound/new` });
+    const c = await t.engine.claim({ workerId: "w" });
+    if (c.status !== "claimed") throw new Error("empty");
+    await t.engine.ack("new", c.lease.token, null);
+    const len = await rawRedis().xlen(key);
+    expect(len).toBeLessThan(100500);
+    expect(len).toBeGreaterThanOrEqual(100000);
+    const [[, newest]] = (await rawRedis().xrevrange(key, "+", "-", "COUNT", 1)) as [[string, string[]]];
+    expect(newest.slice(0, 2)).toEqual(["id", "new"]); // the newest is kept
+    await rawRedis().del(key);
+  });
+});

@@ -27,10 +27,14 @@ end
 -- A job reached an outcome its callback_url is told about ('completed', 'failed', 'dead_lettered'):
 -- the callback goes into the outbox in the same script as the transition, so it is sent whichever
 -- client finished the job (API, worker, the lease reclaimer) and survives a crash right after.
--- Senders read it with notify/callbacks.ts. Jobs without a callback_url cost nothing here.
+-- Senders read it with notify/callbacks.ts. Jobs without a callback_url cost nothing here. The
+-- outbox is capped at about CALLBACKS_MAX unsent callbacks (notifications off everywhere, or every
+-- send failing for long): past that the oldest go, so it cannot grow without bound.
+local CALLBACKS_MAX = 100000
 local function queue_callback(url, id, outcome, q, attempts, now)
   if url and url ~= '' then
-    redis.call('XADD', K_CALLBACKS, '*', 'id', id, 'o', outcome, 'q', q, 'a', attempts, 'u', url, 't', now)
+    redis.call('XADD', K_CALLBACKS, 'MAXLEN', '~', CALLBACKS_MAX, '*', 'id', id, 'o', outcome, 'q', q, 'a', attempts,
+      'u', url, 't', now)
   end
 end
 
