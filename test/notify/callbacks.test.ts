@@ -174,6 +174,19 @@ describe.each(TRANSPORTS)("the callback outbox over %s", (transport) => {
     expect(await afterAck(senders[0]!, { jobId: "c0", ack: { callbackUrl: "x" } })).toEqual([]); // nothing left
   });
 
+  it("an API request sends one small batch at most; a backlog is left to maintenance", async () => {
+    const t = makeEngine(transport);
+    const ids = Array.from({ length: 30 }, (_, i) => `b${i}`);
+    await t.engine.enqueueBatch(ids.map((id) => ({ id, payload: {}, callbackUrl: `${hooks.url}${pathFor(t, id)}` })));
+    const claimed = await t.engine.claimBatch({ workerId: "w", count: 30 });
+    await t.engine.ackMany(claimed.jobs.map((c) => ({ jobId: c.job.id, token: c.lease.token })));
+    const api = await afterAck(notifyFor(t.engine, t.clock.now), { jobId: "b29", ack: { callbackUrl: "queued" } });
+    expect(api).toHaveLength(20);
+    const run = await runMaintenance({ engine: t.engine, redis: t.port, notify: notifyFor(t.engine, t.clock.now), now: t.clock.now, log: memoryLogger() }, { at: t.clock.now() + 30_000 });
+    expect(run.deliveries.filter((d) => d.kind === "callback")).toHaveLength(10);
+    for (const id of ids) expect(received(pathFor(t, id))).toHaveLength(1);
+  });
+
   it("a failed send stays queued and is retried; after maxDeliveries it is dropped with an error log", async () => {
     const t = makeEngine(transport);
     const path = pathFor(t, "flaky");

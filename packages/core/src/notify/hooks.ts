@@ -105,6 +105,13 @@ async function lookup(ctx: NotifyContext, jobId: string, queue?: string, attempt
   }
 }
 
+/**
+ * An API request sends at most one small batch from the outbox (normally just its own job's
+ * callback): a backlog left by others is for workers and maintenance, not for the latency of
+ * whoever acks next.
+ */
+const API_SEND = { sender: "api", limit: 20, maxPasses: 1 } as const;
+
 export interface AfterAckInput {
   jobId: string;
   /** What engine.ack returned: a callback URL means a `completed` callback was queued. */
@@ -114,7 +121,7 @@ export interface AfterAckInput {
 /** After engine.ack of a job with a callback URL: sends the callback outbox (this job's `completed` with the rest). */
 export async function afterAck(ctx: NotifyContext | null, input: AfterAckInput): Promise<DeliveryReport[]> {
   if (!ctx || !input.ack.callbackUrl) return [];
-  return deliverCallbacks(ctx, { sender: "api" });
+  return deliverCallbacks(ctx, API_SEND);
 }
 
 export interface AfterFailInput {
@@ -135,7 +142,7 @@ export async function afterFail(ctx: NotifyContext | null, input: AfterFailInput
   if (!ctx) return [];
   const reports: DeliveryReport[] = [];
   if (input.fail.outcome === "dead_lettered") {
-    return input.fail.callbackUrl ? deliverCallbacks(ctx, { sender: "api" }) : [];
+    return input.fail.callbackUrl ? deliverCallbacks(ctx, API_SEND) : [];
   }
   if (Object.keys(ctx.pushQueues).length === 0) return [];
   const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
