@@ -334,13 +334,36 @@ describe.each(TRANSPORTS)("ackMany over %s", (transport) => {
     expect((await engine.stats(["high_priority", "default"])).map((s) => s.deferred)).toEqual([0, 0]);
   });
 
+  it("with tipsFor, a next-claim that reads the streams dry reports the tips and next timer as an empty claim would", async () => {
+    const { engine } = makeEngine(transport);
+    const control = `${engine.keys.prefix}worker:w:control`;
+    await engine.enqueueBatch([{ id: "a", payload: {} }, { id: "b", payload: {} }, { id: "later", payload: {}, delayMs: 60_000 }]);
+    const [a] = await claimAll(engine, "w", 1);
+    // count 1 and one job left: filled, so nothing more is reported
+    const full = await engine.ackMany([{ jobId: "a", token: a!.lease.token }], { next: { workerId: "w", queues: ["default"], count: 1, tipsFor: [control] } });
+    expect(full.next.map((c) => c.job.id)).toEqual(["b"]);
+    expect(full.idle).toBeNull();
+    // count 5, nothing left: what an empty claim reports, in the same order
+    const dry = await engine.ackMany([{ jobId: "b", token: full.next[0]!.lease.token }], { next: { workerId: "w", queues: ["default"], count: 5, tipsFor: [control] } });
+    expect(dry.next).toEqual([]);
+    const empty = await engine.claimBatch({ workerId: "w", queues: ["default"], count: 5, tipsFor: [control] });
+    expect(dry.idle).toEqual({ nextTimerAt: empty.nextTimerAt, tips: empty.tips });
+    expect(dry.idle!.nextTimerAt).not.toBeNull(); // the delayed job's timer
+    expect(dry.idle!.tips!.map((t) => t.key)).toEqual([control, engine.keys.ready("default", "autonomous")]);
+    // an entry added after the ack has a newer id than the reported tip: a wait on the tips sees it
+    await engine.enqueue({ id: "c", payload: {} });
+    const tip = dry.idle!.tips![1]!.afterId;
+    const [[, entries]] = (await rawRedis().xread("STREAMS", engine.keys.ready("default", "autonomous"), tip)) as [[string, Array<[string, string[]]>]];
+    expect(entries.map(([, f]) => f[1])).toEqual(["c"]);
+  });
+
   it("without next, a released dependent stays pending for any worker", async () => {
     const { engine } = makeEngine(transport);
     await engine.enqueueBatch([{ id: "parent", payload: {} }, { id: "kid", payload: {}, dependsOn: ["parent"] }]);
     const [p] = await claimAll(engine, "w", 1);
     expect(await engine.getJob("kid")).toMatchObject({ status: "deferred" });
     const r = await engine.ackMany([{ jobId: "parent", token: p!.lease.token }]);
-    expect(r).toEqual({ outcomes: [{ ok: true, durationMs: 0, queue: "default", attempts: 1, callbackUrl: null }], next: [] });
+    expect(r).toEqual({ outcomes: [{ ok: true, durationMs: 0, queue: "default", attempts: 1, callbackUrl: null }], next: [], idle: null });
     expect(await engine.getJob("kid")).toMatchObject({ status: "pending" });
     expect(await engine.claim({ workerId: "other" })).toMatchObject({ status: "claimed", job: { id: "kid" } });
   });

@@ -2,6 +2,22 @@ import { describe, expect, it } from "vitest";
 import { TRANSPORTS, makeEngine, rawRedis } from "../support/engines.ts";
 
 describe.each(TRANSPORTS)("batch claims, ack-and-claim-next and stream tips over %s", (transport) => {
+  it("a claim that leases fewer than asked reports the tips (with tipsFor) so the caller can wait without an empty claim", async () => {
+    const { engine } = makeEngine(transport);
+    const control = `${engine.keys.prefix}worker:w:control`;
+    await engine.enqueueBatch([{ id: "a", payload: {} }, { id: "b", payload: {} }, { id: "d", payload: {}, delayMs: 5_000 }]);
+    const partial = await engine.claimBatch({ workerId: "w", queues: ["default"], count: 5, tipsFor: [control] });
+    expect(partial.jobs.map((c) => c.job.id)).toEqual(["a", "b"]);
+    const empty = await engine.claimBatch({ workerId: "w", queues: ["default"], count: 5, tipsFor: [control] });
+    expect(empty.jobs).toEqual([]);
+    expect({ nextTimerAt: partial.nextTimerAt, tips: partial.tips }).toEqual({ nextTimerAt: empty.nextTimerAt, tips: empty.tips });
+    expect(partial.nextTimerAt).not.toBeNull();
+    // without tipsFor, or when the count is met, nothing extra
+    await engine.enqueueBatch([{ id: "c", payload: {} }, { id: "e", payload: {} }]);
+    expect(await engine.claimBatch({ workerId: "w", queues: ["default"], count: 1, tipsFor: [control] })).toMatchObject({ nextTimerAt: null, tips: null });
+    expect(await engine.claimBatch({ workerId: "w", queues: ["default"], count: 5 })).toMatchObject({ jobs: [{ job: { id: "e" } }], tips: null });
+  });
+
   it("claims up to count jobs in priority order in one call, each with its own lease", async () => {
     const { engine } = makeEngine(transport);
     await engine.enqueueBatch([

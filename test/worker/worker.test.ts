@@ -113,6 +113,23 @@ describe("Worker idle cost and wake-ups", () => {
     expect(worker.stats().claims).toBeLessThanOrEqual(5); // empty, empty, the job, empty, empty
   });
 
+  it("a job arriving at an idle worker costs one wake-up, one claim and one ack: the ack's tips re-arm the wait", async () => {
+    const { engine, worker, counts, atWait } = setup(async () => "done", { concurrency: 2 });
+    await worker.start();
+    await waitFor("blocked", () => worker.stats().waits >= 1);
+    for (let i = 0; i < 5; i++) {
+      const waits = worker.stats().waits;
+      await engine.enqueue({ id: `t${i}`, queue: "default", payload: {} });
+      await waitFor("completed", completed(engine, `t${i}`), { timeoutMs: 10_000 });
+      await waitFor("waiting again", () => worker.stats().waits > waits, { timeoutMs: 10_000 });
+    }
+    const first = atWait[0]!.counts;
+    const diff = (k: string) => (counts.get(k) ?? 0) - (first.get(k) ?? 0);
+    // per job: the wake-up claim and the ack (whose next-claim found nothing and reported the
+    // tips); no empty claim before waiting again
+    expect({ claims: diff("claim"), acks: diff("ack"), xread: diff("XREAD") }).toEqual({ claims: 5, acks: 5, xread: 5 });
+  });
+
   it("a delayed job bounds the wait by its due time, and runs", async () => {
     const { engine, worker, atWait } = setup(async () => "ran");
     await engine.enqueue({ id: "later", queue: "default", payload: {}, delayMs: 400 });

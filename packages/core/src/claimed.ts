@@ -88,12 +88,14 @@ export function flatReply(raw: unknown, script: string): Flat {
   return raw;
 }
 
-/** Reads the leased jobs from index `at`: a count, then CLAIMED_WIDTH items per job, to the reply's end. */
-export function readClaimed(flat: Flat, at: number, script: string): Claimed[] {
+/**
+ * Reads the leased jobs from index `at`: a count, then CLAIMED_WIDTH items per job, followed by
+ * exactly `trailing` more items (what the caller reads next).
+ */
+export function readClaimed(flat: Flat, at: number, script: string, trailing: (n: number) => number = () => 0): Claimed[] {
   const n = int(flat, at, script);
-  if (n < 0 || flat.length !== at + 1 + n * CLAIMED_WIDTH) {
-    throw new ReplyShapeError(script, `has ${flat.length} items, expected ${at + 1 + Math.max(0, n) * CLAIMED_WIDTH} for ${n} jobs`);
-  }
+  const expected = at + 1 + Math.max(0, n) * CLAIMED_WIDTH + (n < 0 ? 0 : trailing(n));
+  if (n < 0 || flat.length !== expected) throw new ReplyShapeError(script, `has ${flat.length} items, expected ${expected} for ${n} jobs`);
   const out: Claimed[] = new Array<Claimed>(n);
   for (let k = 0, i = at + 1; k < n; k++, i += CLAIMED_WIDTH) {
     const level = str(flat, i + 2, script);

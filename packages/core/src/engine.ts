@@ -22,7 +22,7 @@ import { QueueRegistry, queueForPriority } from "./queues.ts";
 import { encodeRetryPolicy } from "./retry.ts";
 import { settleCallbacks, takeCallbacks, type DroppedCallback, type QueuedCallback, type TakeCallbacksOptions } from "./callbacks.ts";
 import { runScript, runScriptRaw } from "./scripts.ts";
-import { flatReply, readAckOutcomes, readClaimed, type AckOutcome, type Claimed, type ClaimedJob, type Lease } from "./claimed.ts";
+import { ACK_WIDTH, CLAIMED_WIDTH, flatReply, readAckOutcomes, readClaimed, type AckOutcome, type Claimed, type ClaimedJob, type Lease } from "./claimed.ts";
 import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
@@ -84,8 +84,12 @@ export interface FailOptions extends HolderOption {
 export type FailOutcome = "pending" | "retrying" | "dead_lettered";
 
 export interface AckOptions extends HolderOption {
-  /** Lease the caller's next job(s) in the same call: one round trip per job for a busy worker. */
-  next?: ClaimOptions & { count?: number };
+  /**
+   * Lease the caller's next job(s) in the same call: one round trip per job for a busy worker.
+   * With `tipsFor`, a next-claim that leases fewer than `count` also reports what an empty claim
+   * would (`AckManyResult.idle`), so a worker going idle waits without another claim.
+   */
+  next?: ClaimOptions & { count?: number; tipsFor?: readonly string[] };
 }
 
 export interface ClaimBatchOptions extends ClaimOptions {
@@ -97,9 +101,12 @@ export interface ClaimBatchOptions extends ClaimOptions {
 
 export interface ClaimBatchResult {
   jobs: Array<{ job: ClaimedJob; lease: Lease }>;
-  /** When nothing was claimable: the next timer's due time, if any. */
+  /** When fewer jobs than `count` were claimable: the next timer's due time, if any. */
   nextTimerAt: number | null;
-  /** When nothing was claimable and `tipsFor` was given: each stream (tipsFor first, then the ready streams read) with its newest id. */
+  /**
+   * When fewer jobs than `count` were claimable and `tipsFor` was given: each stream (tipsFor
+   * first, then the ready streams read) with its newest id, for a race-free wait.
+   */
   tips: Array<{ key: string; afterId: string }> | null;
 }
 
@@ -125,6 +132,11 @@ export interface AckManyResult {
   outcomes: AckOutcome[];
   /** Jobs leased for the caller in the same call (AckOptions.next). */
   next: Claimed[];
+  /**
+   * When `next.tipsFor` was given and the streams ran dry before `count` jobs were leased: the next
+   * timer and the stream tips, as an empty claimBatch reports them. Null otherwise.
+   */
+  idle: Pick<ClaimBatchResult, "nextTimerAt" | "tips"> | null;
 }
 
 export interface AckResult {
@@ -301,16 +313,20 @@ export class Engine {
     const tipsFor = opts.tipsFor ?? null;
     const args = [workerId, leaseMs, Math.floor(this.random() * 1e9), count, tipsFor ? tipsFor.length : 0, ...(tipsFor ?? []), ...pairs];
     const flat = flatReply(await this.runRaw("claim", args), "claim");
-    if (flat[0] === "claimed") return { jobs: readClaimed(flat, 1, "claim"), nextTimerAt: null, tips: null };
-    if (flat[0] !== "empty") throw new Error(`claim replied ${String(flat[0])}`);
-    const nextTimer = z.number().parse(flat[1]);
-    let tips: ClaimBatchResult["tips"] = null;
-    if (tipsFor) {
-      const keys = [...tipsFor];
-      for (let i = 0; i < pairs.length; i += 2) keys.push(this.keys.ready(pairs[i]!, pairs[i + 1] as PermissionLevel));
-      tips = keys.map((key, i) => ({ key, afterId: z.string().parse(flat[2 + i]) }));
+    const tipKeys = tipsFor ? [...tipsFor, ...this.readyKeys(pairs)] : null;
+    let jobs: Claimed[] = [];
+    let at = 1; // where the next timer is
+    if (flat[0] === "claimed") {
+      const partial = (n: number) => tipKeys !== null && n < count;
+      jobs = readClaimed(flat, 1, "claim", (n) => (partial(n) ? 1 + tipKeys!.length : 0));
+      if (!partial(jobs.length)) return { jobs, nextTimerAt: null, tips: null };
+      at = 2 + jobs.length * CLAIMED_WIDTH;
+    } else if (flat[0] !== "empty") {
+      throw new Error(`claim replied ${String(flat[0])}`);
     }
-    return { jobs: [], nextTimerAt: nextTimer >= 0 ? nextTimer : null, tips };
+    const nextTimer = z.number().parse(flat[at]);
+    const tips = tipKeys ? tipKeys.map((key, i) => ({ key, afterId: z.string().parse(flat[at + 1 + i]) })) : null;
+    return { jobs, nextTimerAt: nextTimer >= 0 ? nextTimer : null, tips };
   }
 
   /** Validates claim options into the script's arguments: worker id, (queue, level) pairs in claim order, lease. */
@@ -373,16 +389,36 @@ export class Engine {
       const body = item.result instanceof EncodedResult ? item.result.json : this.encodeResult(item.result).json;
       args.push(validate(Id, item.jobId, "jobId"), Engine.token(item.token), body);
     }
+    let tipKeys: string[] | null = null;
+    let count = 0;
     if (opts.next) {
       const spec = this.claimSpec(opts.next);
-      const count = opts.next.count ?? 1;
+      count = opts.next.count ?? 1;
       if (!Number.isInteger(count) || count < 1 || count > MAX_CLAIM_BATCH) throw new ValidationError(`next.count must be a whole number from 1 to ${MAX_CLAIM_BATCH}`);
-      args.push(spec.workerId, spec.leaseMs, count, ...spec.pairs);
+      const extra = opts.next.tipsFor ?? [];
+      args.push(spec.workerId, spec.leaseMs, count, extra.length, ...extra, ...spec.pairs);
+      if (extra.length > 0) tipKeys = [...extra, ...this.readyKeys(spec.pairs)];
     } else {
       args.push("");
     }
     const flat = flatReply(await this.runRaw("ack", args), "ack");
-    return { outcomes: readAckOutcomes(flat, items.length), next: readClaimed(flat, items.length * 5, "ack") };
+    const reportsIdle = (n: number) => tipKeys !== null && n < count;
+    const at = items.length * ACK_WIDTH;
+    const next = readClaimed(flat, at, "ack", (n) => (reportsIdle(n) ? 1 + tipKeys!.length : 0));
+    let idle: AckManyResult["idle"] = null;
+    if (tipKeys && reportsIdle(next.length)) {
+      const i = at + 1 + next.length * CLAIMED_WIDTH;
+      const nextTimer = z.number().parse(flat[i]);
+      idle = { nextTimerAt: nextTimer >= 0 ? nextTimer : null, tips: tipKeys.map((key, k) => ({ key, afterId: z.string().parse(flat[i + 1 + k]) })) };
+    }
+    return { outcomes: readAckOutcomes(flat, items.length), next, idle };
+  }
+
+  /** The ready stream of each (queue, level) pair, in order. */
+  private readyKeys(pairs: readonly string[]): string[] {
+    const keys: string[] = [];
+    for (let i = 0; i < pairs.length; i += 2) keys.push(this.keys.ready(pairs[i]!, pairs[i + 1] as PermissionLevel));
+    return keys;
   }
 
   /**

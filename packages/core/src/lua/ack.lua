@@ -15,11 +15,16 @@
 -- ARGV[4] n: number of acks
 -- ARGV[5 .. 4+3n] per ack: job id, lease token, result JSON
 -- then next-claim: consumer ('' = claim nothing), lease length in ms (0 = the job's timeout),
---         most jobs to lease, then pairs queue, permission level, in claim order
+--         most jobs to lease, t = how many extra stream keys to report tips for (0 = no tips), those
+--         t keys, then pairs queue, permission level, in claim order
 -- Returns a flat array: per ack 5 items, in input order:
 --           "ok", duration_ms, queue, attempts, callback_url ('' = none)
 --           or "lease_lost", current status, '', '', ''   or "job_not_found", '', '', '', ''
---         then n_claimed, then CLAIMED_WIDTH items per job leased for the caller (as in claim)
+--         then n_claimed, then CLAIMED_WIDTH items per job leased for the caller (as in claim);
+--         when tips were asked for and fewer jobs than asked were leased (every stream was read
+--         dry), then the next timer ms (-1 = none) and the tips of the t extra streams and of each
+--         pair's stream, as an empty claim reports them: the worker waits on these instead of
+--         making another (empty) claim
 -- @include keys
 -- @include job
 -- @include retry
@@ -90,8 +95,17 @@ local at = #out + 1
 out[at] = 0
 local consumer = ARGV[5 + 3 * n]
 if consumer ~= '' then
-  local pairs_list = {}
-  for i = 8 + 3 * n, #ARGV do pairs_list[#pairs_list + 1] = ARGV[i] end
-  out[at] = claim_jobs(now, consumer, tonumber(ARGV[6 + 3 * n]), tonumber(ARGV[7 + 3 * n]), pairs_list, out)
+  local count, ntips = tonumber(ARGV[7 + 3 * n]), tonumber(ARGV[8 + 3 * n])
+  local tip_keys, pairs_list = {}, {}
+  for i = 9 + 3 * n, 8 + 3 * n + ntips do tip_keys[#tip_keys + 1] = ARGV[i] end
+  for i = 9 + 3 * n + ntips, #ARGV do pairs_list[#pairs_list + 1] = ARGV[i] end
+  local got = claim_jobs(now, consumer, tonumber(ARGV[6 + 3 * n]), count, pairs_list, out)
+  out[at] = got
+  if ntips > 0 and got < count then
+    local nxt = redis.call('ZRANGE', K_TIMERS, 0, 0, 'WITHSCORES')
+    out[#out + 1] = tonumber(nxt[2]) or -1
+    for p = 1, #pairs_list, 2 do tip_keys[#tip_keys + 1] = k_ready(pairs_list[p], pairs_list[p + 1]) end
+    for _, t in ipairs(stream_tips(tip_keys)) do out[#out + 1] = t end
+  end
 end
 return out

@@ -4,8 +4,9 @@
 -- promoted), so claimers make progress even when the scheduled maintenance is late.
 -- A stream entry whose job is gone or no longer pending is dropped; a job whose queue TTL passed
 -- before its first start is expired instead of delivered.
--- When nothing is claimable and tip streams are given, replies with their newest entry ids, so a
--- blocking waiter can wait for anything appended after this claim without a race.
+-- When fewer jobs than asked were claimable and tip streams are given, also replies with their
+-- newest entry ids, so a blocking waiter can wait for anything appended after this claim without
+-- a race (and without another, empty, claim first).
 --
 -- KEYS: none (keys are built from the prefix)
 -- ARGV[1]  key prefix
@@ -19,7 +20,8 @@
 -- ARGV[8+t ..]    pairs: queue, permission level — in the order to try them
 -- Returns a flat array: "claimed", n, then CLAIMED_WIDTH items per job (see claim_core: id, queue,
 --            level, token, lease_until, attempt, priority, type, payload, max_attempts, created_at,
---            timeout_ms, error)
+--            timeout_ms, error), then, when tips were asked for and n < count, the next timer ms
+--            (-1 = none) and the tips as below
 --            or "empty", next timer ms (-1 = none), then (when tips were asked for) the extra streams'
 --            tips followed by each pair's stream tip
 -- @include keys
@@ -39,11 +41,13 @@ local out = { 'claimed', 0 }
 local n = claim_jobs(now, consumer, lease_ms, count, pairs_list, out)
 if n > 0 then
   out[2] = n
-  return out
+  if ntips == 0 or n >= count then return out end
+else
+  out = { 'empty' }
 end
 
 local nxt = redis.call('ZRANGE', K_TIMERS, 0, 0, 'WITHSCORES')
-out = { 'empty', tonumber(nxt[2]) or -1 }
+out[#out + 1] = tonumber(nxt[2]) or -1
 if ntips > 0 then
   for p = 1, #pairs_list, 2 do tip_keys[#tip_keys + 1] = k_ready(pairs_list[p], pairs_list[p + 1]) end
   for _, t in ipairs(stream_tips(tip_keys)) do out[#out + 1] = t end

@@ -26,7 +26,7 @@ import os from "node:os";
 import { z } from "zod";
 import { performance } from "node:perf_hooks";
 import type { Claimed } from "../claimed.ts";
-import { MAX_ACK_BATCH, MAX_CLAIM_BATCH, type ClaimedJob, type EncodedResult, type Engine, type Lease } from "../engine.ts";
+import { MAX_ACK_BATCH, MAX_CLAIM_BATCH, type AckManyResult, type ClaimBatchResult, type ClaimedJob, type EncodedResult, type Engine, type Lease } from "../engine.ts";
 import { JobNotFoundError, LeaseLostError, RetryAfterError, WorkstreamError } from "../errors.ts";
 import { keySpace } from "../keys.ts";
 import { Id, PermissionLevel } from "../messages.ts";
@@ -309,6 +309,8 @@ export class Worker {
   private readonly keyring: Keyring | null;
   /** The callback send in progress (one at a time); `callbacksAgain` asks for one more round after it. */
   private sendingCallbacks: Promise<void> | null = null;
+  /** What the last ack's next-claim found when it read every stream dry (see loop); used once. */
+  private idleHint: AckManyResult["idle"] = null;
   private callbacksAgain = false;
   private beatTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
@@ -464,26 +466,38 @@ export class Worker {
           }
         }
         if (this.stopping) break;
-        this.claims++;
-        this.reserved += want;
-        let res;
-        try {
-          res = await this.engine.claimBatch({ ...this.claimOptions(), count: want, tipsFor: [this.controlKey] });
-        } finally {
-          this.reserved -= want;
+        let res: Pick<ClaimBatchResult, "nextTimerAt" | "tips"> & { jobs: Claimed[] };
+        const hint = this.idleHint;
+        this.idleHint = null;
+        if (hint && (hint.nextTimerAt === null || hint.nextTimerAt > Date.now())) {
+          // The last ack's next-claim read every stream dry: wait on its tips, as after an empty
+          // claim (an entry appended since has a newer id and ends the wait at once). A timer
+          // already due is fired by a real claim instead.
+          res = { jobs: [], ...hint };
+        } else {
+          this.claims++;
+          this.reserved += want;
+          try {
+            res = await this.engine.claimBatch({ ...this.claimOptions(), count: want, tipsFor: [this.controlKey] });
+          } finally {
+            this.reserved -= want;
+          }
         }
         errors = 0;
         if (res.jobs.length > 0) {
           this.take(res.jobs);
-          continue;
+          // All that was asked for: claim again for what is still free. Fewer (the streams ran dry):
+          // wait on the tips that came with them, as after an empty claim.
+          if (!res.tips) continue;
         }
-        // Nothing claimable: block until something is appended after this claim (the tips come from
-        // the same atomic script, so nothing is slept through). A wait that times out with nothing
-        // new is renewed: no job becomes claimable without a new entry unless a timer falls due.
+        // Nothing (more) claimable: block until something is appended after this claim (the tips
+        // come from the same atomic script, so nothing is slept through). A wait that times out with
+        // nothing new is renewed: no job becomes claimable without a new entry unless a timer falls due.
         const streams = res.tips ?? [];
         const claimedAt = Date.now();
         for (let renewals = 0; renewals < 10_000 && !this.stopping; renewals++) {
           const arrived = await this.wait(streams, this.waitTimeout(res.nextTimerAt, claimedAt));
+          this.idleHint = null; // an ack's read while we waited is no newer than what woke us: claim
           if (arrived.includes(this.controlKey)) checkSuspension = true;
           const now = Date.now();
           if (arrived.length > 0 || (res.nextTimerAt !== null && now >= res.nextTimerAt) || now - claimedAt >= this.settings.reclaimEveryMs) break;
@@ -831,7 +845,7 @@ export class Worker {
       const out = await this.call(
         "ack",
         items[0]!.jobId,
-        () => this.engine.ackMany(items, !retried && want > 0 && !this.stopping ? { next: { ...this.claimOptions(), count: want } } : {}),
+        () => this.engine.ackMany(items, !retried && want > 0 && !this.stopping ? { next: { ...this.claimOptions(), count: want, tipsFor: [this.controlKey] } } : {}),
         CALL_ATTEMPTS,
         () => (retried = true),
       );
@@ -848,6 +862,8 @@ export class Worker {
         }
       });
       next = out.next;
+      // The streams ran dry: the claim loop can wait on these tips instead of claiming again.
+      this.idleHint = out.idle;
     } catch (e) {
       this.logger.error("ack failed; the leases will expire and the jobs be retried", { jobIds: items.map((i) => i.jobId), error: e });
     } finally {
