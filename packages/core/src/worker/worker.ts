@@ -26,7 +26,7 @@ import os from "node:os";
 import { z } from "zod";
 import { performance } from "node:perf_hooks";
 import type { Claimed } from "../claimed.ts";
-import { MAX_ACK_BATCH, MAX_CLAIM_BATCH, type AckManyResult, type ClaimBatchResult, type ClaimedJob, type EncodedResult, type Engine, type Lease } from "../engine.ts";
+import { MAX_ACK_BATCH, MAX_CLAIM_BATCH, type AckManyResult, type AckOptions, type ClaimBatchResult, type ClaimedJob, type EncodedResult, type Engine, type Lease } from "../engine.ts";
 import { JobNotFoundError, LeaseLostError, RetryAfterError, WorkstreamError } from "../errors.ts";
 import { keySpace } from "../keys.ts";
 import { Id, PermissionLevel } from "../messages.ts";
@@ -311,6 +311,8 @@ export class Worker {
   private sendingCallbacks: Promise<void> | null = null;
   /** What the last ack's next-claim found when it read every stream dry (see loop); used once. */
   private idleHint: AckManyResult["idle"] = null;
+  /** The claim loop is in a blocking read on the streams. */
+  private blocked = false;
   private callbacksAgain = false;
   private beatTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
@@ -529,7 +531,12 @@ export class Worker {
     this.waits++;
     const waiting = this.redis.waitForEntries(streams, timeoutMs);
     waiting.catch(() => {}); // abandoned on stop: a later connection error must not go unhandled
-    return await Promise.race([waiting, this.stopLatch.promise.then(() => [])]);
+    this.blocked = true;
+    try {
+      return await Promise.race([waiting, this.stopLatch.promise.then(() => [])]);
+    } finally {
+      this.blocked = false;
+    }
   }
 
   private async streamTips(): Promise<{ tips: string[]; suspended: boolean }> {
@@ -845,7 +852,7 @@ export class Worker {
       const out = await this.call(
         "ack",
         items[0]!.jobId,
-        () => this.engine.ackMany(items, !retried && want > 0 && !this.stopping ? { next: { ...this.claimOptions(), count: want, tipsFor: [this.controlKey] } } : {}),
+        () => this.engine.ackMany(items, !retried && want > 0 && !this.stopping ? { next: this.nextClaim(want) } : {}),
         CALL_ATTEMPTS,
         () => (retried = true),
       );
@@ -871,6 +878,15 @@ export class Worker {
       for (const a of batch) a.done();
     }
     this.take(next);
+  }
+
+  /**
+   * The next-claim an ack call carries. It asks for the stream tips only when the claim loop is not
+   * already blocked on the streams: a loop that is blocked holds tips of its own, still good, and
+   * reporting them again would cost a command per stream for nothing.
+   */
+  private nextClaim(count: number): NonNullable<AckOptions["next"]> {
+    return { ...this.claimOptions(), count, ...(this.blocked ? {} : { tipsFor: [this.controlKey] }) };
   }
 
   private async settleFail(r: Running, thrown: unknown, override: { retryable?: false } = {}): Promise<void> {
