@@ -76,6 +76,29 @@ describe.each(TRANSPORTS)("retries and dead-lettering over %s", (transport) => {
     expect(await engine.getJob("nr")).toMatchObject({ status: "failed", attempts: 1, deadLetter: { reason: "non_retryable" } });
   });
 
+  it("without `retryable`, the error is classified as seed 2 says (HTTP workers in any language report errors by name)", async () => {
+    const { engine } = makeEngine(transport);
+    const cases = [
+      [{ name: "ValueError", message: "bad literal" }, "dead_lettered"],
+      [{ name: "KeyError", message: "'repo'" }, "dead_lettered"],
+      [{ name: "TypeError", message: "x is not a function" }, "dead_lettered"],
+      [{ name: "RuntimeError", message: "validation failed: invalid input" }, "dead_lettered"],
+      [{ name: "ConnectionError", message: "connection reset" }, "retrying"],
+      [{ message: "upstream returned 503" }, "retrying"],
+    ] as const;
+    for (const [i, [error, outcome]] of cases.entries()) {
+      await engine.enqueue({ id: `c${i}`, payload: {} });
+      const c = await claimOne(engine);
+      expect((await engine.fail(`c${i}`, c.lease.token, { error })).outcome, error.message).toBe(outcome);
+    }
+    // an explicit flag wins over the classification, both ways
+    await engine.enqueueBatch([{ id: "force-retry", payload: {} }, { id: "force-dlq", payload: {} }]);
+    const a = await claimOne(engine);
+    expect((await engine.fail(a.job.id, a.lease.token, { error: { name: "ValueError", message: "flaky parser" }, retryable: true })).outcome).toBe("retrying");
+    const b = await claimOne(engine);
+    expect((await engine.fail(b.job.id, b.lease.token, { error: { message: "timeout" }, retryable: false })).outcome).toBe("dead_lettered");
+  });
+
   it("retryAfterMs overrides the policy; a zero delay makes the job pending at once", async () => {
     const { engine, clock } = makeEngine(transport);
     await engine.enqueue({ id: "ra", payload: {} });

@@ -19,7 +19,7 @@ import { JobStatus, parseJobHash, type Job } from "./job.ts";
 import { keySpace, PERMISSION_LEVELS, type KeySpace } from "./keys.ts";
 import { Id, type PermissionLevel } from "./messages.ts";
 import { QueueRegistry, queueForPriority } from "./queues.ts";
-import { encodeRetryPolicy } from "./retry.ts";
+import { encodeRetryPolicy, isRetryable } from "./retry.ts";
 import { settleCallbacks, takeCallbacks, type DroppedCallback, type QueuedCallback, type TakeCallbacksOptions } from "./callbacks.ts";
 import { runScript, runScriptRaw } from "./scripts.ts";
 import { ACK_WIDTH, CLAIMED_WIDTH, flatReply, readAckOutcomes, readClaimed, type AckOutcome, type Claimed, type ClaimedJob, type Lease } from "./claimed.ts";
@@ -75,7 +75,11 @@ export interface HolderOption {
 
 export interface FailOptions extends HolderOption {
   error: { name?: string; message: string; stack?: string | null };
-  /** False sends the job straight to the dead-letter queue. Default true. */
+  /**
+   * False sends the job straight to the dead-letter queue; true retries it while attempts remain.
+   * Default: seed 2's classification of the error (`isRetryable`: ValueError, TypeError, KeyError,
+   * validation errors and messages saying "invalid", "not found" or "validation" are permanent).
+   */
   retryable?: boolean;
   /** Retry after this delay instead of the job's policy (e.g. a rate limit's Retry-After). */
   retryAfterMs?: number;
@@ -443,7 +447,8 @@ export class Engine {
     const err = validate(FailError, opts.error, "error");
     const retryAfter = opts.retryAfterMs ?? -1;
     if (!Number.isInteger(retryAfter) || retryAfter < -1) throw new ValidationError("retryAfterMs must be a whole number of ms ≥ 0");
-    const args = [id, Engine.token(token), JSON.stringify(err), opts.retryable === false ? "0" : "1", this.jitter(), retryAfter, opts.holder ?? ""];
+    const retryable = opts.retryable ?? isRetryable(err);
+    const args = [id, Engine.token(token), JSON.stringify(err), retryable ? "1" : "0", this.jitter(), retryAfter, opts.holder ?? ""];
     const reply = this.leaseReply(id, await this.run("fail", args));
     return {
       outcome: z.enum(["pending", "retrying", "dead_lettered"]).parse(reply["outcome"]),

@@ -58,8 +58,12 @@ export function retryDelayMs(p: RetryPolicy, attempt: number, jitter: number): n
   return Math.floor(Math.min(p.maxMs, raw * (1 + jitter * p.jitter)));
 }
 
-/** Names of errors that retrying cannot fix (seed 2's list, in their JavaScript spelling). */
-const NON_RETRYABLE_NAMES = new Set(["NonRetryableError", "ValidationError", "TypeError", "RangeError", "SyntaxError", "ZodError"]);
+/**
+ * Names of errors that retrying cannot fix: seed 2's list as Python names it (ValueError, TypeError,
+ * KeyError: HTTP workers in any language report their errors by name) and in its JavaScript
+ * spelling.
+ */
+const NON_RETRYABLE_NAMES = new Set(["NonRetryableError", "ValidationError", "TypeError", "RangeError", "SyntaxError", "ZodError", "ValueError", "KeyError"]);
 const NON_RETRYABLE_WORDS = /\b(invalid|not found|validation)\b/i;
 
 /**

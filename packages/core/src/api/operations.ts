@@ -18,13 +18,8 @@ import * as S from "./schemas.ts";
 /** Hooks other modules (notifications, metrics) attach to successful operations. Failures in a hook are logged, never returned. */
 export interface ApiHooks {
   afterEnqueue?(results: readonly EnqueueResult[]): Promise<unknown> | void;
-  afterAck?(input: { jobId: string; result: unknown; ack: { durationMs: number; callbackUrl: string | null } }): Promise<unknown> | void;
-  afterFail?(input: {
-    jobId: string;
-    error: { name?: string; message: string; code?: string };
-    retryable: boolean;
-    fail: { outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null };
-  }): Promise<unknown> | void;
+  afterAck?(input: { jobId: string; ack: { callbackUrl: string | null } }): Promise<unknown> | void;
+  afterFail?(input: { jobId: string; fail: { outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null } }): Promise<unknown> | void;
 }
 
 /** The worker registry as the API uses it (packages/core/src/worker/registry.ts provides it). */
@@ -381,7 +376,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     errors: LEASE_ERRORS,
     async run(ctx, { params, body }) {
       const r = await ctx.engine.ack(params.id, body.token, body.result ?? null, { holder: ctx.principal.name });
-      await ctx.hook(() => ctx.hooks.afterAck?.({ jobId: params.id, result: body.result ?? null, ack: r }));
+      await ctx.hook(() => ctx.hooks.afterAck?.({ jobId: params.id, ack: r }));
       return { status: 200, body: { id: params.id, status: "completed", durationMs: r.durationMs }, jobId: params.id };
     },
   }),
@@ -400,7 +395,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     async run(ctx, { params, body }) {
       const error = { ...body.error, stack: body.error.stack ?? null };
       const r = await ctx.engine.fail(params.id, body.token, { error, retryable: body.retryable, retryAfterMs: body.retryAfterMs, holder: ctx.principal.name });
-      await ctx.hook(() => ctx.hooks.afterFail?.({ jobId: params.id, error: body.error, retryable: body.retryable, fail: r }));
+      await ctx.hook(() => ctx.hooks.afterFail?.({ jobId: params.id, fail: r }));
       return { status: 200, body: { id: params.id, outcome: r.outcome, nextAttemptAt: iso(r.nextAttemptAt) }, jobId: params.id, details: { outcome: r.outcome } };
     },
   }),

@@ -180,7 +180,12 @@ export const FailBody = z
         code: z.string().max(128).optional(),
       })
       .strict(),
-    retryable: z.boolean().default(true).describe("False sends the job straight to the dead-letter queue."),
+    retryable: z
+      .boolean()
+      .optional()
+      .describe(
+        'True retries while attempts remain; false sends the job straight to the dead-letter queue. Default: classified by the error (permanent: the names ValueError, TypeError, KeyError, ValidationError…, and messages saying "invalid", "not found" or "validation"; everything else is retried).',
+      ),
     retryAfterMs: z.number().int().min(0).max(7 * 86_400_000).optional().describe("Retry after this delay instead of the job's backoff."),
   })
   .strict();
