@@ -262,6 +262,26 @@ describe("4xx, each with a stable code", () => {
   });
 });
 
+describe("work order delivery options", () => {
+  it("a work order may carry a generic job's delivery options; unknown fields are refused, not dropped", async () => {
+    const r = await ok("enqueue", { key: K.producer, body: workOrder("wo-opts", { delayMs: 60_000, callbackUrl: "https://hooks.example.com/wo", retry: { kind: "fixed", intervalsMs: [60_000, 180_000, 600_000] } }) }, 201);
+    expect(r.body).toMatchObject({ id: "wo-opts", status: "scheduled" });
+    const job = (await ok("getJob", { key: K.admin, params: { id: "wo-opts" } }, 200)).body;
+    expect(job.callbackUrl).toBe("https://hooks.example.com/wo");
+    // the options are not part of the message the worker gets
+    expect(Object.keys(job.payload)).not.toContain("callbackUrl");
+    expect(Object.keys(job.payload)).not.toContain("delayMs");
+    expect(job.payload).toMatchObject({ work_order_id: "wo-opts", title: "Fix login" });
+
+    const dep = await ok("enqueue", { key: K.producer, body: workOrder("wo-dep", { dependsOn: ["wo-opts"] }) }, 201);
+    expect(dep.body.status).toBe("deferred");
+
+    const typo = await err("enqueue", { key: K.producer, body: workOrder("wo-typo", { callback_url: "https://hooks.example.com/x" }) }, 400, "validation_error");
+    expect(typo.body.error.message).toMatch(/callback_url/);
+    await err("getJob", { key: K.admin, params: { id: "wo-typo" } }, 404, "job_not_found");
+  });
+});
+
 describe("permission levels and sensitive fields", () => {
   it("a worker claims only levels its key carries; asking for more is 403", async () => {
     await ok("enqueue", { key: K.producer, body: { id: "sup-1", payload: {}, permissionLevel: "supervised", queue: "low_priority" } }, 201);

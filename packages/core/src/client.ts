@@ -5,7 +5,7 @@
  */
 import { configFromEnv, type EngineSettingsInput, type RedisConnection } from "./config.ts";
 import type { DlqListOptions, DlqPage, ReplayOutcome } from "./dlq.ts";
-import { workOrderRequest, type EnqueueRequestInput } from "./enqueue-request.ts";
+import { WorkOrderOptions, workOrderRequest, type EnqueueRequestInput } from "./enqueue-request.ts";
 import { Engine, type EnqueueResult, type QueueStats } from "./engine.ts";
 import type { Job, JobStatus } from "./job.ts";
 import { WorkOrderMessage, type ControllerResponseMessage, type WorkerRequestMessage, type WorkOrderMessageInput } from "./messages.ts";
@@ -102,11 +102,12 @@ export class Queue {
    *
    * @example
    * await queue.enqueueWorkOrder({ id, task_id, work_order_id, task_type: "bugfix", permission_level: "supervised",
-   *   priority: "high", repository_url, branch_name: "fix/42", title: "Fix #42", description: "…", created_at: new Date().toISOString() });
+   *   priority: "high", repository_url, branch_name: "fix/42", title: "Fix #42", description: "…", created_at: new Date().toISOString() },
+   *   { callbackUrl: "https://example.com/hooks/workstream" });
    */
-  enqueueWorkOrder(workOrder: WorkOrderMessageInput): Promise<EnqueueResult> {
-    const wo = validate(WorkOrderMessage, workOrder, "workOrder");
-    return this.engine.enqueue(workOrderRequest(wo));
+  enqueueWorkOrder(workOrder: WorkOrderMessageInput, options: WorkOrderOptions = {}): Promise<EnqueueResult> {
+    const wo = validate(WorkOrderMessage.strict(), workOrder, "workOrder");
+    return this.engine.enqueue(workOrderRequest(wo, validate(WorkOrderOptions, options, "options")));
   }
 
   /**

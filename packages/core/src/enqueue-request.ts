@@ -7,8 +7,7 @@ import { Id, PermissionLevel, Priority, type WorkOrderMessage } from "./messages
 import { QueueName } from "./queues.ts";
 import { RetryPolicy } from "./retry.ts";
 
-export const EnqueueRequest = z
-  .object({
+const EnqueueFields = z.object({
     /** The job id and idempotency key: enqueueing the same id again returns the existing job. Generated when absent. */
     id: Id.optional(),
     /** Target queue; when absent the priority picks one (critical/high → high_priority, normal → default, low → low_priority). */
@@ -40,15 +39,41 @@ export const EnqueueRequest = z
     dependsOn: z.array(Id).max(100).optional(),
     /** When the producer created it (ISO-8601); defaults to the enqueue time. */
     createdAt: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict()
-  .refine((r) => !(r.delayMs !== undefined && r.runAt !== undefined), { message: "give delayMs or runAt, not both", path: ["runAt"] });
+  });
+
+export const EnqueueRequest = EnqueueFields.strict().refine((r) => !(r.delayMs !== undefined && r.runAt !== undefined), {
+  message: "give delayMs or runAt, not both",
+  path: ["runAt"],
+});
 export type EnqueueRequest = z.infer<typeof EnqueueRequest>;
 export type EnqueueRequestInput = z.input<typeof EnqueueRequest>;
 
+/**
+ * How a work order is delivered, besides what its own fields say (id, priority, permission level,
+ * timeout, retries): the same options as a generic job's. They are not part of the message the
+ * worker receives.
+ */
+export const WORK_ORDER_OPTION_KEYS = ["queue", "retry", "delayMs", "runAt", "ttlSeconds", "callbackUrl", "dependsOn"] as const;
+export const WorkOrderOptions = EnqueueFields.pick({ queue: true, retry: true, delayMs: true, runAt: true, ttlSeconds: true, callbackUrl: true, dependsOn: true }).strict();
+export type WorkOrderOptions = z.input<typeof WorkOrderOptions>;
+
+/** Separates a work order body's delivery options from the message itself. */
+export function splitWorkOrderOptions<T extends Record<string, unknown>>(body: T): { message: Omit<T, (typeof WORK_ORDER_OPTION_KEYS)[number]>; options: WorkOrderOptions } {
+  const message: Record<string, unknown> = { ...body };
+  const options: Record<string, unknown> = {};
+  for (const k of WORK_ORDER_OPTION_KEYS) {
+    if (k in message) {
+      if (message[k] !== undefined) options[k] = message[k];
+      delete message[k];
+    }
+  }
+  return { message: message as Omit<T, (typeof WORK_ORDER_OPTION_KEYS)[number]>, options: options as WorkOrderOptions };
+}
+
 /** A seed work order as an enqueue request: its work_order_id is the job id, its priority picks the queue. */
-export function workOrderRequest(wo: WorkOrderMessage): EnqueueRequestInput {
+export function workOrderRequest(wo: WorkOrderMessage, options: WorkOrderOptions = {}): EnqueueRequestInput {
   return {
+    ...options,
     id: wo.work_order_id,
     priority: wo.priority,
     type: "work_order",

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Engine, EnqueueResult, FailOutcome } from "../engine.ts";
-import { workOrderRequest, type EnqueueRequestInput } from "../enqueue-request.ts";
+import { splitWorkOrderOptions, workOrderRequest, type EnqueueRequestInput } from "../enqueue-request.ts";
 import { ForbiddenError, WorkerNotFoundError, type ErrorCode } from "../errors.ts";
 import { RequestNotFoundError } from "../requests.ts";
 import type { Job } from "../job.ts";
@@ -148,11 +148,12 @@ export function parseEnqueueItem(raw: unknown, where: string, keyring: Keyring |
   const isWorkOrder = typeof raw === "object" && raw !== null && !Array.isArray(raw) && "work_order_id" in raw;
   try {
     if (isWorkOrder) {
-      const { sensitive = [], ...wo } = validate(S.WorkOrderEnqueueBody, raw, where);
+      const { sensitive = [], ...body } = validate(S.WorkOrderEnqueueBody, raw, where);
+      const { message: wo, options } = splitWorkOrderOptions(body);
       assertAuthenticEnvelopes(wo.payload, keyring, `${where}.payload`);
       assertAuthenticEnvelopes(wo.metadata, keyring, `${where}.metadata`);
       const sealed = sealPaths(wo, sensitive, keyring, ["payload", "metadata"]) as typeof wo;
-      return workOrderRequest(sealed);
+      return workOrderRequest(sealed, options);
     }
     const { sensitive = [], ...req } = validate(S.GenericEnqueueBody, raw, where);
     assertAuthenticEnvelopes(req.payload, keyring, `${where}.payload`);

@@ -5,7 +5,7 @@
  * snake_case field names (request_type, conversation_id, generated_by, …).
  */
 import { z } from "zod";
-import { EnqueueRequest } from "../enqueue-request.ts";
+import { EnqueueRequest, WorkOrderOptions } from "../enqueue-request.ts";
 import { JobError, JobStatus } from "../job.ts";
 import {
   ControllerResponseMessage,
@@ -69,9 +69,11 @@ export const SensitivePaths = z
 export const GenericEnqueueBody = EnqueueRequest.extend({ sensitive: SensitivePaths.optional() }).describe(
   "A generic job: any JSON payload with a type name. `sensitive` paths must start with `payload.`.",
 );
-export const WorkOrderEnqueueBody = WorkOrderMessage.extend({ sensitive: SensitivePaths.optional() }).describe(
-  "A seed WorkOrderMessage: its work_order_id is the job id (idempotent), its priority picks the queue. `sensitive` paths must start with `payload.` or `metadata.`.",
-);
+export const WorkOrderEnqueueBody = WorkOrderMessage.extend({ sensitive: SensitivePaths.optional(), ...WorkOrderOptions.shape })
+  .strict()
+  .describe(
+    "A seed WorkOrderMessage: its work_order_id is the job id (idempotent), its priority picks the queue. Besides the message's fields it may carry the delivery options of a generic job (queue, retry, delayMs, runAt, ttlSeconds, callbackUrl, dependsOn), which are not part of the message the worker receives. `sensitive` paths must start with `payload.` or `metadata.`. Unknown fields are refused.",
+  );
 /** For the document; at run time the body is routed by the presence of `work_order_id` (see parseEnqueueBody). */
 export const EnqueueBody = z.union([WorkOrderEnqueueBody, GenericEnqueueBody]);
 export const EnqueueBatchBody = z
