@@ -17,7 +17,8 @@ import * as S from "./schemas.ts";
 
 /** Hooks other modules (notifications, metrics) attach to successful operations. Failures in a hook are logged, never returned. */
 export interface ApiHooks {
-  afterEnqueue?(results: readonly EnqueueResult[]): Promise<unknown> | void;
+  /** `runAt` (ms): when a scheduled job is due, so a push queue's delivery can wait for it. */
+  afterEnqueue?(results: ReadonlyArray<EnqueueResult & { runAt: number | null }>): Promise<unknown> | void;
   afterAck?(input: { jobId: string; ack: { callbackUrl: string | null } }): Promise<unknown> | void;
   afterFail?(input: { jobId: string; fail: { outcome: FailOutcome; nextAttemptAt: number | null; callbackUrl: string | null } }): Promise<unknown> | void;
 }
@@ -167,6 +168,12 @@ export function parseEnqueueItem(raw: unknown, where: string, keyring: Keyring |
   }
 }
 
+/** When a request asks to run later (runAt or delayMs), the time in ms; else null. */
+function dueAt(req: EnqueueRequestInput): number | null {
+  if (req.runAt !== undefined) return Date.parse(req.runAt);
+  return req.delayMs ? Date.now() + req.delayMs : null;
+}
+
 // Body parsers, built once (and outside the op() calls so TypeScript infers each body type).
 const parseAckBody = schemaBody(S.AckBody);
 const parseAnswerBody = schemaBody(S.AnswerBody);
@@ -242,7 +249,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     errors: [...AUTH_ERRORS, ...BODY_ERRORS, "unknown_queue", "encryption_unavailable"],
     async run(ctx, { body }) {
       const r = await ctx.engine.enqueue(body);
-      if (r.created) await ctx.hook(() => ctx.hooks.afterEnqueue?.([r]));
+      if (r.created) await ctx.hook(() => ctx.hooks.afterEnqueue?.([{ ...r, runAt: dueAt(body) }]));
       return { status: r.created ? 201 : 200, body: r, jobId: r.id, details: { queue: r.queue, created: r.created } };
     },
   }),
@@ -264,7 +271,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     errors: [...AUTH_ERRORS, ...BODY_ERRORS, "unknown_queue", "encryption_unavailable"],
     async run(ctx, { body }) {
       const jobs = await ctx.engine.enqueueBatch(body);
-      const created = jobs.filter((j) => j.created);
+      const created = jobs.flatMap((j, i) => (j.created ? [{ ...j, runAt: dueAt(body[i]!) }] : []));
       if (created.length > 0) await ctx.hook(() => ctx.hooks.afterEnqueue?.(created));
       return { status: 201, body: { jobs }, details: { count: jobs.length, created: created.length, ids: jobs.slice(0, 50).map((j) => j.id) } };
     },
