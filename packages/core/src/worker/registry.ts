@@ -1,6 +1,6 @@
 /**
  * The worker registry: each running Worker announces itself with a TTL'd record, refreshed by one
- * script call per beat (default every 30 s, record TTL 90 s), and indexed in a ZSET by last beat so
+ * script call per beat (default every 60 s, record TTL 180 s), and indexed in a ZSET by last beat so
  * stats never scan the keyspace. Controllers read the seed's worker stats and suspend or resume
  * workers through it.
  *
@@ -14,7 +14,7 @@ import { runScript } from "../scripts.ts";
 import type { RedisPort } from "../transports/port.ts";
 import { validate } from "../validate.ts";
 
-/** Registry timing defaults: a beat every 30 s, a record that lives 90 s without one (three missed beats). */
+/** Registry timing defaults: a beat every 60 s, a record that lives 180 s without one (three missed beats). */
 export const REGISTRY_DEFAULTS = { beatMs: 60_000, ttlMs: 180_000 } as const;
 
 /** The seed's worker states: idle (nothing in flight), busy (jobs in flight), suspended (claims nothing new). */
@@ -67,7 +67,7 @@ export interface WorkerRegistryOptions {
   redis: RedisPort;
   /** The engine's key prefix (default "ws:") or its KeySpace. */
   keys?: string | KeySpace;
-  /** Record TTL: a worker silent this long is gone from stats. Default 90 s. */
+  /** Record TTL: a worker silent this long is gone from stats. Default 180 s. */
   ttlMs?: number;
   now?: () => number;
 }

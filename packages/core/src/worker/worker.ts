@@ -111,9 +111,9 @@ export interface WorkerOptions {
   /** How long stop() lets in-flight jobs finish before releasing them. Default 110 s (ECS allows 120 s). */
   shutdownGraceMs?: number;
   logger?: WorkerLogger;
-  /** Registry beat interval. Default 30 s. */
+  /** Registry beat interval. Default 60 s. */
   registryBeatMs?: number;
-  /** Registry record TTL. Default 90 s; must exceed the beat interval. */
+  /** Registry record TTL. Default 180 s; must exceed the beat interval. */
   registryTtlMs?: number;
   /** Longest single blocking wait while idle. Default 60 s. */
   maxWaitMs?: number;
