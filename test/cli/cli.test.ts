@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { AuditLog, keySpace, scriptRunner, tcpPort } from "../../packages/core/src/index.ts";
 import { ROOT, runCli as runBin } from "../worker/support.ts";
 
 let bundle = "";
@@ -127,6 +128,35 @@ describe.concurrent("workstream CLI: enqueue, status, stats", { timeout: 120_000
     const unknown = await runCli(["workers", "suspend", "nobody"], e);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("not registered");
+  });
+
+  it("records its state-changing commands in the audit log, under the CLI's principal, with their outcome", async () => {
+    const e = { ...env(), WORKSTREAM_AUDIT_PRINCIPAL: "cli:ops@test" };
+    expect((await runCli(["enqueue", "--payload", "{}", "--id", "audited-1"], e)).code).toBe(0);
+    const created = await runCli(["keys", "create", "--principal", "bot", "--roles", "producer", "--json"], e);
+    const keyId = (JSON.parse(created.stdout) as { id: string }).id;
+    expect((await runCli(["keys", "revoke", keyId], e)).code).toBe(0);
+    expect((await runCli(["dlq", "replay", "audited-1"], e)).code).toBe(1); // not in the DLQ: reported, exit 1
+    expect((await runCli(["workers", "suspend", "nobody"], e)).code).toBe(1);
+    expect((await runCli(["status", "audited-1"], e)).code).toBe(0); // reads are not audited
+
+    const port = tcpPort(inject("redisUrl"));
+    try {
+      const log = new AuditLog(scriptRunner(port, e.WORKSTREAM_KEY_PREFIX, Date.now), keySpace(e.WORKSTREAM_KEY_PREFIX));
+      const { entries } = await log.list();
+      expect(entries.map((x) => [x.action, x.outcome]).reverse()).toEqual([
+        ["enqueueBatch", "ok"],
+        ["keysCreate", "ok"],
+        ["keysRevoke", "ok"],
+        ["dlqReplay", "ok"],
+        ["workerSuspend", "worker_not_found"],
+      ]);
+      expect(entries.every((x) => x.principal === "cli:ops@test" && x.keyId === null && x.status === 0)).toBe(true);
+      expect(entries.find((x) => x.action === "dlqReplay")).toMatchObject({ jobId: "audited-1", details: { results: [{ id: "audited-1", outcome: "not_in_dlq" }] } });
+      expect(entries.find((x) => x.action === "keysCreate")!.details).toMatchObject({ keyId, principal: "bot" });
+    } finally {
+      await port.close();
+    }
   });
 
   it("enqueues a --file array in chunks with a progress bar on stderr", async () => {

@@ -13,10 +13,12 @@
  * configuration error; every failure prints one line on stderr.
  */
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import {
   ApiKeyStore,
+  AuditLog,
   configFromEnv,
   connect,
   Queue,
@@ -24,6 +26,7 @@ import {
   WorkerNotFoundError,
   WorkstreamError,
   type ApiKeyInfo,
+  type AuditEvent,
   type EnqueueRequestInput,
   type EnqueueResult,
   type Job,
@@ -158,6 +161,50 @@ export function progressBar(done: number, total: number, width = 30): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} ${String(Math.floor(frac * 100)).padStart(3)}%`;
 }
 
+// ── audit ─────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Who the audit log names for a CLI operation: there is no API key, so the OS user and host
+ * (`WORKSTREAM_AUDIT_PRINCIPAL` overrides it, e.g. in CI jobs).
+ */
+function cliPrincipal(env: CliIo["env"]): string {
+  const given = env["WORKSTREAM_AUDIT_PRINCIPAL"];
+  if (given) return given.slice(0, 64);
+  let user = "unknown";
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep "unknown"
+  }
+  return `cli:${user}@${os.hostname()}`.slice(0, 64);
+}
+
+type Recorder = (e: AuditEvent) => Promise<void>;
+
+/**
+ * Runs a state-changing operation and records it in the audit log, as the HTTP API records its
+ * requests: the outcome is "ok" or the error code. A failure to write the record is reported on
+ * stderr; it does not undo or fail the operation, which already happened.
+ */
+async function audited<T>(io: CliIo, record: Recorder, action: string, jobId: string | null, fn: () => Promise<T>, details?: (r: T) => Record<string, unknown>): Promise<T> {
+  const write = async (outcome: string, extra?: Record<string, unknown>) => {
+    try {
+      await record({ principal: cliPrincipal(io.env), keyId: null, action, jobId, outcome, status: 0, ...(extra ? { details: extra } : {}) });
+    } catch (e) {
+      io.stderr(`workstream: the audit log was not written: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  };
+  let result: T;
+  try {
+    result = await fn();
+  } catch (e) {
+    await write(e instanceof WorkstreamError ? e.code : "error");
+    throw e;
+  }
+  await write("ok", details?.(result));
+  return result;
+}
+
 // ── commands ──────────────────────────────────────────────────────────────────────────────────
 
 type Command = (args: string[], io: CliIo, open: () => Queue) => Promise<void>;
@@ -218,7 +265,8 @@ const enqueueCmd: Command = async (args, io, open) => {
     for (let i = 0; i < jobs.length; i += BATCH_CHUNK) {
       const chunk = jobs.slice(i, i + BATCH_CHUNK) as EnqueueRequestInput[];
       try {
-        results.push(...(await queue.enqueueBatch(chunk)));
+        const ids = (r: EnqueueResult[]) => ({ count: r.length, created: r.filter((x) => x.created).length, ids: r.slice(0, 50).map((x) => x.id) });
+        results.push(...(await audited(io, (e) => queue.recordAudit(e), "enqueueBatch", null, () => queue.enqueueBatch(chunk), ids)));
       } catch (e) {
         if (batch && io.stderrIsTty) io.stderr("\n");
         if (e instanceof WorkstreamError && e.code === "validation_error" && batch) {
@@ -275,8 +323,10 @@ const workersCmd: Command = async (args, io, open) => {
   if ((action !== "suspend" && action !== "resume") || !id || rest.length) throw new UsageError("usage: workstream workers suspend|resume <worker-id>");
   const queue = open();
   try {
-    const found = action === "suspend" ? await queue.suspendWorker(id) : await queue.resumeWorker(id);
-    if (!found) throw new WorkerNotFoundError(id);
+    await audited(io, (e) => queue.recordAudit(e), action === "suspend" ? "workerSuspend" : "workerResume", null, async () => {
+      const found = action === "suspend" ? await queue.suspendWorker(id) : await queue.resumeWorker(id);
+      if (!found) throw new WorkerNotFoundError(id);
+    }, () => ({ workerId: id }));
     io.stdout(values.json ? `${JSON.stringify({ workerId: id, suspended: action === "suspend" })}\n` : `${id} ${action === "suspend" ? "suspended" : "resumed"}\n`);
   } finally {
     await queue.close();
@@ -328,7 +378,7 @@ const dlqCmd: Command = async (args, io, open) => {
       if (ids.length === 0) throw new UsageError("usage: workstream dlq replay <job-id>... [--payload JSON]");
       const payload = values.payload === undefined ? undefined : jsonArg(str(values.payload)!, "--payload");
       return withQueue(async (q) => {
-        const res = await q.dlqReplay(ids, payload === undefined ? {} : { payload });
+        const res = await audited(io, (e) => q.recordAudit(e), "dlqReplay", ids.length === 1 ? ids[0]! : null, () => q.dlqReplay(ids, payload === undefined ? {} : { payload }), (r) => ({ results: r.slice(0, 50), payloadEdited: payload !== undefined }));
         out(res, `${res.map((r) => `${r.id}  ${r.outcome}`).join("\n")}\n`);
         if (res.some((r) => r.outcome !== "replayed")) process.exitCode = 1;
       });
@@ -336,11 +386,12 @@ const dlqCmd: Command = async (args, io, open) => {
     case "purge": {
       if (values.all ? ids.length !== 0 : ids.length !== 1) throw new UsageError("usage: workstream dlq purge <job-id> | --all [--queue Q]");
       return withQueue(async (q) => {
+        const record: Recorder = (e) => q.recordAudit(e);
         if (values.all) {
-          const r = await q.dlqPurgeAll(str(values.queue));
+          const r = await audited(io, record, "dlqPurgeAll", null, () => q.dlqPurgeAll(str(values.queue)), (x) => ({ queue: str(values.queue) ?? "*", purged: x.purged }));
           out(r, `purged ${r.purged} job(s)\n`);
         } else {
-          await q.dlqPurge(ids[0]!);
+          await audited(io, record, "dlqPurge", ids[0]!, () => q.dlqPurge(ids[0]!));
           out({ id: ids[0], purged: true }, `purged ${ids[0]}\n`);
         }
       });
@@ -363,6 +414,8 @@ const keysCmd: Command = async (args, io) => {
   const { connection, settings } = configFromEnv(io.env);
   const port = connect(connection);
   const store = new ApiKeyStore(scriptRunner(port, settings.keyPrefix, Date.now), keySpace(settings.keyPrefix), Date.now);
+  const auditLog = new AuditLog(scriptRunner(port, settings.keyPrefix, Date.now), keySpace(settings.keyPrefix));
+  const record: Recorder = (e) => auditLog.append(e);
   const row = (k: ApiKeyInfo) => [k.id, k.principal, k.roles.join(","), k.permissionLevels.join(",") || "-", k.expiresAt ?? "-", k.revokedAt ? "revoked" : "active"];
   const headers = ["key", "principal", "roles", "levels", "expires", "state"];
   const out = (json: unknown, text: string) => io.stdout(values.json ? `${JSON.stringify(json)}\n` : text);
@@ -373,13 +426,13 @@ const keysCmd: Command = async (args, io) => {
           throw new UsageError("usage: workstream keys create --principal NAME --roles producer,worker,controller,admin [--permission-levels a,b] [--name TEXT] [--expires-in-days N]");
         }
         const days = intArg(values["expires-in-days"], "--expires-in-days");
-        const created = await store.create({
+        const created = await audited(io, record, "keysCreate", null, () => store.create({
           principal: str(values.principal)!,
           roles: z.array(Role).parse(str(values.roles)!.split(",").map((r) => r.trim())),
           ...(values["permission-levels"] !== undefined ? { permissionLevels: z.array(PermissionLevel).parse(str(values["permission-levels"])!.split(",").map((l) => l.trim())) } : {}),
           ...(values.name !== undefined ? { name: str(values.name)! } : {}),
           ...(days !== undefined ? { expiresInDays: days } : {}),
-        });
+        }), (k) => ({ keyId: k.id, principal: k.principal, roles: k.roles }));
         out(created, `${table(headers, [row(created)])}\n\nkey (shown once, store it now): ${created.key}\n`);
         return;
       }
@@ -391,7 +444,7 @@ const keysCmd: Command = async (args, io) => {
       }
       case "revoke": {
         if (ids.length !== 1) throw new UsageError("usage: workstream keys revoke <key-id>");
-        const k = await store.revoke(ids[0]!);
+        const k = await audited(io, record, "keysRevoke", null, () => store.revoke(ids[0]!), (x) => ({ keyId: x.id, principal: x.principal }));
         out(k, `revoked ${k.id} (${k.principal})\n`);
         return;
       }

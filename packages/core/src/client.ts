@@ -14,6 +14,8 @@ import { connect } from "./transports/connect.ts";
 import type { RedisPort } from "./transports/port.ts";
 import { validate } from "./validate.ts";
 import { WorkerRegistry, type WorkerStats } from "./worker/registry.ts";
+import { AuditLog, type AuditEvent } from "./security/audit.ts";
+import { scriptRunner } from "./security/runner.ts";
 
 /** Where to connect and how the engine is configured (what `configFromEnv()` returns). */
 export interface QueueClientConfig {
@@ -250,6 +252,17 @@ export class Queue {
    */
   getAnswer(requestId: string): Promise<RequestView> {
     return this.engine.getAnswer(requestId);
+  }
+
+  /**
+   * Records an operation in the audit log. The HTTP API records every request itself; other
+   * clients that act on a principal's behalf (the CLI) record theirs with this.
+   *
+   * @example
+   * await queue.recordAudit({ principal: "cli:ops@host", keyId: null, action: "dlqReplay", jobId: "j-1", outcome: "ok", status: 0 });
+   */
+  recordAudit(event: AuditEvent): Promise<void> {
+    return new AuditLog(scriptRunner(this.port, this.engine.keys.prefix, Date.now), this.engine.keys).append(event);
   }
 
   /**

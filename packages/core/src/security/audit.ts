@@ -15,7 +15,7 @@ export interface AuditEvent {
   jobId: string | null;
   /** "ok", or the error code the caller got. */
   outcome: string;
-  /** HTTP status returned. */
+  /** HTTP status returned; 0 for an operation not made over HTTP (the CLI). */
   status: number;
   /** Small structured extras (batch ids, replay outcomes); truncated to 2 KiB of JSON. */
   details?: Record<string, unknown>;
