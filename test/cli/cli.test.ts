@@ -159,6 +159,25 @@ describe.concurrent("workstream CLI: enqueue, status, stats", { timeout: 120_000
     }
   });
 
+  it("encrypts --sensitive fields with WORKSTREAM_ENCRYPTION_KEYS, and refuses them without (nothing stored)", async () => {
+    const e = { ...env(), WORKSTREAM_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 3).toString("base64")}` };
+    const ok = await runCli(["enqueue", "--id", "sec-1", "--payload", '{"token":"ghp_cli","repo":"a"}', "--sensitive", "payload.token"], e);
+    expect(ok.code, ok.stderr).toBe(0);
+    const port = tcpPort(inject("redisUrl"));
+    try {
+      const raw = await port.client.hget(`${e.WORKSTREAM_KEY_PREFIX}job:sec-1`, "payload");
+      expect(raw).not.toContain("ghp_cli");
+      expect(JSON.parse((await runCli(["status", "sec-1", "--json"], e)).stdout).payload).toEqual({ token: "ghp_cli", repo: "a" });
+      const { WORKSTREAM_ENCRYPTION_KEYS: _, ...noKeys } = e;
+      const refused = await runCli(["enqueue", "--id", "sec-2", "--payload", '{"token":"x"}', "--sensitive", "payload.token"], noKeys);
+      expect(refused.code).not.toBe(0);
+      expect(oneLine(refused.stderr)).toBe(true);
+      expect(await port.client.exists(`${e.WORKSTREAM_KEY_PREFIX}job:sec-2`)).toBe(0);
+    } finally {
+      await port.close();
+    }
+  });
+
   it("enqueues a --file array in chunks with a progress bar on stderr", async () => {
     const e = env();
     const dir = mkdtempSync(path.join(os.tmpdir(), "ws-cli-"));

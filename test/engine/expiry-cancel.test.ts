@@ -99,6 +99,7 @@ describe.each(TRANSPORTS)("stats over %s", (transport) => {
     expect(s).toEqual({
       queue: "default", pending: 3, started: 1, scheduled: 1, finished: 1, failed: 1, deferred: 0, dlq: 1,
       oldestPendingAgeMs: 2500, // j3 became ready at +3 s; now is +5.5 s
+      streamLength: 4, // pending + started: entries still in the ready stream
       totals: { enqueued: 7, failed: 1 },
     });
   });

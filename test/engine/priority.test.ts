@@ -67,5 +67,9 @@ describe.each(TRANSPORTS)("claim order and permissions over %s", (transport) => 
     const stats = await engine.stats();
     expect(stats.find((s) => s.queue === "high_priority")?.pending).toBe(100);
     expect(stats.find((s) => s.queue === "default")?.pending).toBe(100);
+    // seed 2's queue stats: stream_length (XLEN) counts pending and started entries alike
+    await engine.claimBatch({ workerId: "w", queues: ["default"], count: 30 });
+    const after = (await engine.stats(["default"]))[0]!;
+    expect(after).toMatchObject({ pending: 70, started: 30, streamLength: 100 });
   });
 });

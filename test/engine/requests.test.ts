@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { tcpPort } from "../../packages/core/src/index.ts";
 import { inject } from "vitest";
-import { TRANSPORTS, makeEngine } from "../support/engines.ts";
+import { REQUEST_RETENTION_MS } from "../../packages/core/src/requests.ts";
+import { TRANSPORTS, makeEngine, rawRedis, type TestEngine } from "../support/engines.ts";
 
 describe.each(TRANSPORTS)("worker ↔ controller messages over %s", (transport) => {
   it("ask → job waiting → controller lists and answers → worker reads the answer → job active → ack", async () => {
@@ -77,10 +78,29 @@ describe("waiting for an answer over TCP blocks instead of polling", () => {
       await blocking.close();
     }
   });
+
+  it("wakes the waiting worker when its job is cancelled", async () => {
+    const { engine } = makeEngine("tcp");
+    const blocking = tcpPort(inject("redisUrl"));
+    try {
+      await engine.enqueue({ id: "j", payload: {} });
+      const c = await engine.claim({ workerId: "w" });
+      if (c.status !== "claimed") throw new Error("no job");
+      await engine.askQuestion("j", c.lease.token, { requestType: "question", message: "?", id: "r-cancel" });
+      const started = Date.now();
+      const waiting = engine.waitForAnswer("r-cancel", { timeoutMs: 20_000, blocking });
+      await new Promise((r) => setTimeout(r, 50));
+      await engine.cancel("j", "not needed");
+      expect(await waiting).toMatchObject({ status: "expired", response: null });
+      expect(Date.now() - started).toBeLessThan(5000); // woken, not timed out
+    } finally {
+      await blocking.close();
+    }
+  });
 });
 
 describe.each(TRANSPORTS)("requests across deliveries over %s", (transport) => {
-  it("a request left open by a lost delivery does not keep the next delivery waiting", async () => {
+  it("a request of a lost delivery expires with it and does not keep the next delivery waiting", async () => {
     const { engine, clock } = makeEngine(transport);
     await engine.enqueue({ id: "j", payload: {}, retry: { kind: "fixed", intervalsMs: [0] } });
     const first = await engine.claim({ workerId: "w1", leaseMs: 1000 });
@@ -89,11 +109,96 @@ describe.each(TRANSPORTS)("requests across deliveries over %s", (transport) => {
     clock.advance(1000); // w1 dies while waiting: the lease is reclaimed
     const second = await engine.claim({ workerId: "w2" });
     if (second.status !== "claimed") throw new Error("not redelivered");
+    expect((await engine.getAnswer("r-old")).status).toBe("expired");
     await engine.askQuestion("j", second.lease.token, { requestType: "question", message: "new?", id: "r-new" });
-    await engine.answerRequest("r-old", { responseType: "answer", message: "late", generatedBy: "human" });
+    await expect(engine.answerRequest("r-old", { responseType: "answer", message: "late", generatedBy: "human" })).rejects.toMatchObject({ code: "request_expired" });
     expect((await engine.getJob("j")).status).toBe("waiting"); // still waiting for r-new
     await engine.answerRequest("r-new", { responseType: "answer", message: "now", generatedBy: "human" });
     expect((await engine.getJob("j")).status).toBe("active");
     await engine.ack("j", second.lease.token);
+  });
+});
+
+describe.each(TRANSPORTS)("a delivery that ends expires its open requests over %s", (transport) => {
+  const endings: Record<string, (t: TestEngine, token: number) => Promise<unknown>> = {
+    cancel: ({ engine }) => engine.cancel("j", "not needed"),
+    ack: ({ engine }, token) => engine.ack("j", token, "gave up waiting"),
+    fail: ({ engine }, token) => engine.fail("j", token, { error: { message: "boom" }, retryable: true }),
+    release: ({ engine }, token) => engine.release("j", token),
+    "lease reclaimed": async ({ engine, clock }) => {
+      clock.advance(60_000);
+      await engine.tick();
+    },
+  };
+
+  it.each(Object.keys(endings))("%s: the requests leave the open list, their timers go, answers are refused", async (ending) => {
+    const t = makeEngine(transport);
+    const { engine, clock } = t;
+    await engine.enqueue({ id: "j", payload: {}, retry: { kind: "fixed", intervalsMs: [0] } });
+    const c = await engine.claim({ workerId: "w", leaseMs: 60_000 });
+    if (c.status !== "claimed") throw new Error("no job");
+    await engine.askQuestion("j", c.lease.token, { requestType: "question", message: "a?", id: "r-a" });
+    await engine.askQuestion("j", c.lease.token, { requestType: "approval", message: "b?", id: "r-b" });
+    await engine.answerRequest("r-a", { responseType: "answer", message: "yes", generatedBy: "human" });
+    expect((await engine.getJob("j")).status).toBe("waiting"); // r-b still open
+
+    await endings[ending]!(t, c.lease.token);
+    const closedAt = clock.now();
+
+    expect(await engine.listRequests()).toEqual([]);
+    expect((await engine.listRequests({ status: "expired" })).map((r) => r.id)).toEqual(["r-b"]);
+    expect(await engine.getAnswer("r-a")).toMatchObject({ status: "answered" }); // an answered one stays answered
+    expect(await engine.getAnswer("r-b")).toMatchObject({ status: "expired", response: null });
+    await expect(engine.answerRequest("r-b", { responseType: "approval", message: "ok", generatedBy: "human" })).rejects.toMatchObject({ code: "request_expired" });
+    const r = rawRedis();
+    expect(await r.zrange(engine.keys.timers(), 0, -1)).not.toContain("R:r-b");
+    expect(await r.zscore(engine.keys.requestsClosed(), "r-b")).toBe(String(closedAt));
+    expect(await r.lrange(engine.keys.requestSignal("r-b"), 0, -1)).toEqual(["expired"]); // a blocked waiter is woken
+    expect(await r.hmget(engine.keys.job("j"), "open_requests", "open_request_ids")).toEqual(["0", ""]);
+  });
+
+  it("the next delivery starts with no open requests and its own asks work as before", async () => {
+    const { engine } = makeEngine(transport);
+    await engine.enqueue({ id: "j", payload: {} });
+    const first = await engine.claim({ workerId: "w1" });
+    if (first.status !== "claimed") throw new Error("no job");
+    await engine.askQuestion("j", first.lease.token, { requestType: "question", message: "?", id: "r-1" });
+    await engine.release("j", first.lease.token);
+    const second = await engine.claim({ workerId: "w2" });
+    if (second.status !== "claimed") throw new Error("not redelivered");
+    await engine.askQuestion("j", second.lease.token, { requestType: "question", message: "?", id: "r-2" });
+    await engine.answerRequest("r-2", { responseType: "answer", message: "go", generatedBy: "human" });
+    expect((await engine.getJob("j")).status).toBe("active");
+    expect(await rawRedis().hget(engine.keys.job("j"), "open_request_ids")).toBe("");
+  });
+});
+
+describe.each(TRANSPORTS)("closed requests are trimmed over %s", (transport) => {
+  it("the tick's trim drops closed requests older than their retention from requests:closed", async () => {
+    const { engine, clock } = makeEngine(transport);
+    await engine.enqueue({ id: "j", payload: {} });
+    const c = await engine.claim({ workerId: "w", leaseMs: 24 * 3_600_000 });
+    if (c.status !== "claimed") throw new Error("no job");
+    await engine.askQuestion("j", c.lease.token, { requestType: "question", message: "?", id: "r-old" });
+    await engine.answerRequest("r-old", { responseType: "answer", message: "a", generatedBy: "human" });
+    clock.advance(10 * 60_000);
+    await engine.askQuestion("j", c.lease.token, { requestType: "question", message: "?", id: "r-new" });
+    await engine.answerRequest("r-new", { responseType: "answer", message: "b", generatedBy: "human" });
+    const closed = engine.keys.requestsClosed();
+
+    clock.advance(REQUEST_RETENTION_MS - 10 * 60_000 - 1); // r-old closed just under the retention ago
+    await engine.tick({ trim: true });
+    expect(await rawRedis().zrange(closed, 0, -1)).toEqual(["r-old", "r-new"]);
+
+    clock.advance(1); // r-old's retention has passed, r-new's has not
+    expect((await engine.tick({ trim: true })).trimmed).toBe(1);
+    expect(await rawRedis().zrange(closed, 0, -1)).toEqual(["r-new"]);
+    expect((await engine.listRequests({ status: "answered" })).map((r) => r.id)).toEqual(["r-new"]);
+
+    clock.advance(10 * 60_000);
+    await engine.tick(); // without trim the index is left alone
+    expect(await rawRedis().zcard(closed)).toBe(1);
+    await engine.tick({ trim: true });
+    expect(await rawRedis().zcard(closed)).toBe(0);
   });
 });

@@ -27,10 +27,10 @@ import {
   WorkstreamError,
   type ApiKeyInfo,
   type AuditEvent,
-  type EnqueueRequestInput,
   type EnqueueResult,
   type Job,
   type QueueStats,
+  type SealableEnqueueInput,
   type WorkerStats,
   keySpace,
   PermissionLevel,
@@ -44,7 +44,9 @@ commands:
   enqueue [options]                  enqueue a job:
       --payload JSON  --type T  --queue Q  --priority low|normal|high|critical  --id ID
       --permission-level L  --delay-ms N  --max-retries N  --timeout-seconds N
-      --file PATH                    a JSON job object, or an array of them (batched, with progress on stderr)
+      --sensitive payload.a,payload.b  fields to encrypt before they reach Redis (WORKSTREAM_ENCRYPTION_KEYS)
+      --file PATH                    a JSON job object, or an array of them (batched, with progress on stderr;
+                                     each may list its own "sensitive" paths)
   status <job-id>                    a job's status, attempts, result or error
   stats                              queue stats and workers
   workers suspend|resume <id>        stop a worker claiming new jobs, or let it claim again
@@ -221,6 +223,7 @@ const enqueueCmd: Command = async (args, io, open) => {
     "delay-ms": { type: "string" },
     "max-retries": { type: "string" },
     "timeout-seconds": { type: "string" },
+    sensitive: { type: "string" },
   });
   if (positionals.length) throw new UsageError(`enqueue takes no arguments (got "${positionals[0]}")`);
   let jobs: unknown[];
@@ -251,6 +254,7 @@ const enqueueCmd: Command = async (args, io, open) => {
     if (retries !== undefined) job["maxRetries"] = retries;
     const timeout = intArg(values["timeout-seconds"], "--timeout-seconds");
     if (timeout !== undefined) job["timeoutSeconds"] = timeout;
+    if (values.sensitive !== undefined) job["sensitive"] = str(values.sensitive)!.split(",").map((p) => p.trim()).filter(Boolean);
     jobs = [job];
   }
   const queue = open();
@@ -263,7 +267,7 @@ const enqueueCmd: Command = async (args, io, open) => {
     };
     draw(0);
     for (let i = 0; i < jobs.length; i += BATCH_CHUNK) {
-      const chunk = jobs.slice(i, i + BATCH_CHUNK) as EnqueueRequestInput[];
+      const chunk = jobs.slice(i, i + BATCH_CHUNK) as SealableEnqueueInput[];
       try {
         const ids = (r: EnqueueResult[]) => ({ count: r.length, created: r.filter((x) => x.created).length, ids: r.slice(0, 50).map((x) => x.id) });
         results.push(...(await audited(io, (e) => queue.recordAudit(e), "enqueueBatch", null, () => queue.enqueueBatch(chunk), ids)));

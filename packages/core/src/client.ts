@@ -16,14 +16,41 @@ import { validate } from "./validate.ts";
 import { WorkerRegistry, type WorkerStats } from "./worker/registry.ts";
 import { AuditLog, type AuditEvent } from "./security/audit.ts";
 import { scriptRunner } from "./security/runner.ts";
+import { assertAuthenticEnvelopes, openAll, parseKeyring, sealPaths, type Keyring } from "./security/encryption.ts";
+import { ValidationError } from "./errors.ts";
+
+/** The keyring variable, as the API and the worker read it. */
+const ENCRYPTION_KEYS_ENV = "WORKSTREAM_ENCRYPTION_KEYS";
+
+/** Runs `fn` for item `i` of a batch, naming the item in a validation error (as the engine does). */
+function withIndex<T>(i: number, size: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ValidationError && size > 1) throw new ValidationError(`jobs[${i}]: ${e.message}`, { ...e.details, index: i });
+    throw e;
+  }
+}
 
 /** Where to connect and how the engine is configured (what `configFromEnv()` returns). */
 export interface QueueClientConfig {
   connection: RedisConnection;
   settings?: EngineSettingsInput;
-  /** Worker registry record TTL; must match the workers'. Default 90 s. */
+  /** Worker registry record TTL; must match the workers'. Default 180 s. */
   registryTtlMs?: number;
+  /**
+   * Encrypts the payload fields a job lists as `sensitive` before they reach Redis, and opens them
+   * in `status()` (the API's WORKSTREAM_ENCRYPTION_KEYS; `parseKeyring`). Without it, a job that
+   * lists sensitive fields is refused (EncryptionUnavailableError), never stored in plain text.
+   */
+  keyring?: Keyring | null;
 }
+
+/** A job to enqueue, with the payload paths (`payload.…`) to encrypt before it reaches Redis. */
+export type SealableEnqueueInput = EnqueueRequestInput & { sensitive?: readonly string[] };
+
+/** Work order delivery options, with the paths (`payload.…` or `metadata.…`) to encrypt. */
+export type SealableWorkOrderOptions = WorkOrderOptions & { sensitive?: readonly string[] };
 
 /**
  * A producer / controller client: enqueue, inspect, cancel, stats, the dead-letter queue and
@@ -40,6 +67,7 @@ export class Queue {
   readonly engine: Engine;
   readonly registry: WorkerRegistry;
   private readonly port: RedisPort;
+  private readonly keyring: Keyring | null;
 
   /**
    * Wraps an engine and the port it uses.
@@ -48,9 +76,10 @@ export class Queue {
    * const port = tcpPort(url);
    * const queue = new Queue({ engine: new Engine({ redis: port }), redis: port });
    */
-  constructor(opts: { engine: Engine; redis: RedisPort; registryTtlMs?: number }) {
+  constructor(opts: { engine: Engine; redis: RedisPort; registryTtlMs?: number; keyring?: Keyring | null }) {
     this.engine = opts.engine;
     this.port = opts.redis;
+    this.keyring = opts.keyring ?? null;
     this.registry = new WorkerRegistry({ redis: opts.redis, keys: opts.engine.keys, ...(opts.registryTtlMs ? { ttlMs: opts.registryTtlMs } : {}) });
   }
 
@@ -63,29 +92,39 @@ export class Queue {
   static connect(config: QueueClientConfig): Queue {
     const redis = connect(config.connection);
     const engine = new Engine({ redis, ...(config.settings ? { settings: config.settings } : {}) });
-    return new Queue({ engine, redis, ...(config.registryTtlMs ? { registryTtlMs: config.registryTtlMs } : {}) });
+    return new Queue({ engine, redis, ...(config.registryTtlMs ? { registryTtlMs: config.registryTtlMs } : {}), keyring: config.keyring ?? null });
   }
 
   /**
    * Opens a client configured from the environment (`WORKSTREAM_REDIS_URL` or the Upstash pair,
-   * `WORKSTREAM_KEY_PREFIX`, …). Throws a ConfigError naming the variable at fault.
+   * `WORKSTREAM_KEY_PREFIX`, …, and `WORKSTREAM_ENCRYPTION_KEYS` for sensitive fields). Throws a
+   * ConfigError naming the variable at fault.
    *
    * @example
    * const queue = Queue.fromEnv();
    */
   static fromEnv(env: Record<string, string | undefined> = process.env): Queue {
     const { connection, settings } = configFromEnv(env);
-    return Queue.connect({ connection, settings });
+    const keys = env[ENCRYPTION_KEYS_ENV];
+    const keyring = keys ? parseKeyring(keys, ENCRYPTION_KEYS_ENV) : null;
+    return Queue.connect({ connection, settings, keyring });
+  }
+
+  /** The request as stored: its sensitive paths sealed (refused without a keyring). */
+  private sealed(input: SealableEnqueueInput): EnqueueRequestInput {
+    const { sensitive = [], ...req } = input;
+    assertAuthenticEnvelopes(req.payload, this.keyring, "payload");
+    return sealPaths(req, sensitive, this.keyring, ["payload"]) as EnqueueRequestInput;
   }
 
   /**
    * Enqueues one job; idempotent on `id` (a second enqueue returns the existing job, created=false).
    *
    * @example
-   * await queue.enqueue({ id: "debate-7", queue: "default", type: "debate", payload: { rounds: 3 } });
+   * await queue.enqueue({ id: "debate-7", queue: "default", type: "debate", payload: { rounds: 3, apiKey }, sensitive: ["payload.apiKey"] });
    */
-  enqueue(input: EnqueueRequestInput): Promise<EnqueueResult> {
-    return this.engine.enqueue(input);
+  async enqueue(input: SealableEnqueueInput): Promise<EnqueueResult> {
+    return this.engine.enqueue(this.sealed(input));
   }
 
   /**
@@ -94,8 +133,8 @@ export class Queue {
    * @example
    * const results = await queue.enqueueBatch(ids.map((id) => ({ id, payload: { n: id } })));
    */
-  enqueueBatch(inputs: readonly EnqueueRequestInput[]): Promise<EnqueueResult[]> {
-    return this.engine.enqueueBatch(inputs);
+  async enqueueBatch(inputs: readonly SealableEnqueueInput[]): Promise<EnqueueResult[]> {
+    return this.engine.enqueueBatch(inputs.map((input, i) => withIndex(i, inputs.length, () => this.sealed(input))));
   }
 
   /**
@@ -107,21 +146,27 @@ export class Queue {
    *   priority: "high", repository_url, branch_name: "fix/42", title: "Fix #42", description: "…", created_at: new Date().toISOString() },
    *   { callbackUrl: "https://example.com/hooks/workstream" });
    */
-  enqueueWorkOrder(workOrder: WorkOrderMessageInput, options: WorkOrderOptions = {}): Promise<EnqueueResult> {
+  async enqueueWorkOrder(workOrder: WorkOrderMessageInput, options: SealableWorkOrderOptions = {}): Promise<EnqueueResult> {
+    const { sensitive = [], ...delivery } = options;
     const wo = validate(WorkOrderMessage.strict(), workOrder, "workOrder");
-    return this.engine.enqueue(workOrderRequest(wo, validate(WorkOrderOptions, options, "options")));
+    assertAuthenticEnvelopes(wo.payload, this.keyring, "payload");
+    assertAuthenticEnvelopes(wo.metadata, this.keyring, "metadata");
+    const sealed = sealPaths(wo, sensitive, this.keyring, ["payload", "metadata"]) as typeof wo;
+    return this.engine.enqueue(workOrderRequest(sealed, validate(WorkOrderOptions, delivery, "options")));
   }
 
   /**
    * The job's full record: status, attempts, worker, timestamps, progress, result or error, history.
-   * Rejects with JobNotFoundError.
+   * With a keyring, sensitive payload fields come back decrypted (those sealed with a key it lacks
+   * stay sealed). Rejects with JobNotFoundError.
    *
    * @example
    * const job = await queue.status("debate-7");
    * if (job.status === "completed") console.log(job.result);
    */
-  status(jobId: string): Promise<Job> {
-    return this.engine.getJob(jobId);
+  async status(jobId: string): Promise<Job> {
+    const job = await this.engine.getJob(jobId);
+    return this.keyring ? { ...job, payload: openAll(job.payload, this.keyring).value } : job;
   }
 
   /**

@@ -174,6 +174,8 @@ export interface QueueStats {
   deferred: number;
   dlq: number;
   oldestPendingAgeMs: number | null;
+  /** Entries in the queue's ready streams (XLEN): pending + started. Seed 2's `stream_length`. */
+  streamLength: number;
   totals: Record<string, number>;
 }
 
@@ -504,6 +506,7 @@ export class Engine {
         deferred: s.deferred,
         dlq: s.dlq,
         oldestPendingAgeMs: s.oldest_ready_at === false ? null : Math.max(0, now - s.oldest_ready_at),
+        streamLength: s.stream_length,
         totals,
       };
     });
@@ -632,6 +635,7 @@ const StatsReply = z.array(
     dlq: z.number(),
     deferred: z.number(),
     oldest_ready_at: z.union([z.number(), z.literal(false)]),
+    stream_length: z.number(),
     counters: z.union([z.array(z.string()), z.object({})]).transform((c) => (Array.isArray(c) ? c : [])),
   }),
 );

@@ -1,7 +1,9 @@
 /**
  * Worker ↔ controller messaging (seed 1's worker_requests / controller_responses): a worker that
  * holds a job's lease asks a question; controllers list open requests and answer; the worker
- * waits for the answer (blocking over TCP, polling over HTTP). Unanswered requests expire.
+ * waits for the answer (blocking over TCP, polling over HTTP). Unanswered requests expire at their
+ * deadline, or as soon as the delivery that asked ends (the job is cancelled, acked, failed,
+ * released or its lease is reclaimed): no answer could reach that worker any more.
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";

@@ -272,6 +272,7 @@ export const QueueStatsView = z.object({
   scheduled: z.number().int(),
   dlq: z.number().int(),
   oldestPendingAgeMs: z.number().nullable(),
+  streamLength: z.number().describe("Entries in the queue's ready streams: pending + started (seed 2's stream_length)."),
   totals: z.record(z.string(), z.number()),
 });
 export const WorkerInfoView = z.object({

@@ -5,6 +5,8 @@
 -- by the batch (one variadic XACK, XDEL, ZREM, ZADD and RPUSH each).
 --
 -- A job with a callback_url gets its 'completed' callback queued in the outbox (queue_callback).
+-- A job acked with requests still open has them expire (expire_open_requests); a job that never
+-- asked pays only for reading the empty field.
 --
 -- Each ack is checked on its own: one whose lease was lost is refused without affecting the others.
 --
@@ -31,7 +33,7 @@
 -- @include transitions
 -- @include claim_core
 local ACK_READ = { 'status', 'token', 'worker', 'queue', 'level', 'entry', 'history', 'result_ttl_ms',
-  'last_started_at', 'attempts', 'callback_url', 'children' }
+  'last_started_at', 'attempts', 'callback_url', 'children', 'open_request_ids' }
 local now, holder, n = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local out = {}
 local delivered = {} -- stream -> entry ids to XACK and XDEL
@@ -76,6 +78,7 @@ for i = 0, n - 1 do
     d[#d + 1] = id
     durations[q][#durations[q] + 1] = duration
     if v[12] then release_children(v[12], now) end
+    if v[13] and v[13] ~= '' then expire_open_requests(id, v[13], now) end
     queue_callback(v[11], id, 'completed', q, attempts, now)
     out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = 'ok', duration, q, attempts, v[11] or ''
   end

@@ -1,5 +1,6 @@
 -- ask: a worker holding a job's lease asks its controller a question. The job becomes `waiting`
--- (still leased: the worker keeps heartbeating) until the request is answered or expires.
+-- (still leased: the worker keeps heartbeating) until the request is answered or expires. The job
+-- lists its open requests (open_request_ids) so that ending the delivery expires them.
 --
 -- KEYS: none
 -- ARGV[1] key prefix
@@ -16,7 +17,7 @@
 -- @include keys
 -- @include job
 local now, id, token, rid, expires = tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[7])
-local j = load_job(id, { 'status', 'token', 'open_requests', 'history', 'worker' })
+local j = load_job(id, { 'status', 'token', 'open_requests', 'open_request_ids', 'history', 'worker' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
 if not holds_lease(j, token, ARGV[10]) then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
@@ -29,6 +30,8 @@ redis.call('HSET', k_req(rid), 'id', rid, 'request', ARGV[6], 'status', 'open', 
 redis.call('PEXPIRE', k_req(rid), expires - now + tonumber(ARGV[8]))
 redis.call('ZADD', K_REQ_OPEN, expires, rid)
 redis.call('ZADD', K_TIMERS, expires, 'R:' .. rid)
+local ids = rid
+if j.open_request_ids and j.open_request_ids ~= '' then ids = j.open_request_ids .. ',' .. rid end
 redis.call('HSET', k_job(id), 'status', 'waiting', 'open_requests', num(j.open_requests, 0) + 1,
-  'history', history_push(j.history, now, 'waiting', { r = rid }))
+  'open_request_ids', ids, 'history', history_push(j.history, now, 'waiting', { r = rid }))
 return cjson.encode({ ok = true })

@@ -1,5 +1,6 @@
 -- cancel: stop a job that has not finished. A leased job loses its lease (its worker's next
--- heartbeat or ack gets lease_lost). Jobs that depend on it are cancelled too.
+-- heartbeat or ack gets lease_lost) and its open requests expire (see end_delivery). Jobs that
+-- depend on it are cancelled too.
 --
 -- KEYS: none
 -- ARGV[1] key prefix
@@ -12,7 +13,8 @@
 -- @include retry
 -- @include transitions
 local now, id = tonumber(ARGV[2]), ARGV[3]
-local j = load_job(id, { 'status', 'queue', 'level', 'entry', 'history', 'failure_ttl_ms', 'children' })
+local j = load_job(id, { 'status', 'queue', 'level', 'entry', 'history', 'failure_ttl_ms', 'children',
+  'open_request_ids' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
 local s = j.status
 if s == 'pending' then
@@ -23,7 +25,7 @@ elseif s == 'scheduled' or s == 'retrying' then
 elseif s == 'deferred' then
   redis.call('ZREM', k_deferred(j.queue), id)
 elseif s == 'active' or s == 'waiting' then
-  end_delivery(id, j)
+  end_delivery(id, j, now)
 else
   return cjson.encode({ ok = false, code = 'not_cancellable', status = s })
 end

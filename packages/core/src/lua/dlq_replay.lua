@@ -20,6 +20,7 @@ for i = 4, #ARGV do
     out[#out + 1] = { id = id, outcome = 'not_in_dlq' }
   else
     redis.call('ZREM', k_dlq(j.queue), id)
+    redis.call('ZREM', k_failed(j.queue), id) -- no longer a failure: the `failed` stat must not count it
     local entry = redis.call('XADD', k_ready(j.queue, j.level), '*', 'id', id, 't', now)
     redis.call('HSET', k_job(id), 'status', 'pending', 'attempts', 0, 'entry', entry, 'ready_at', now,
       'dlq_at', '', 'dlq_reason', '', 'finished_at', '', 'replays', num(j.replays, 0) + 1,

@@ -1,4 +1,5 @@
--- release: give a leased job back without counting the attempt (e.g. a worker shutting down).
+-- release: give a leased job back without counting the attempt (e.g. a worker shutting down). Its
+-- open requests expire with the delivery (see end_delivery).
 --
 -- KEYS: none
 -- ARGV[1] key prefix
@@ -12,12 +13,13 @@
 -- @include job
 -- @include transitions
 local now, id, token, delay = tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
-local j = load_job(id, { 'status', 'token', 'queue', 'level', 'entry', 'history', 'attempts', 'worker' })
+local j = load_job(id, { 'status', 'token', 'queue', 'level', 'entry', 'history', 'attempts', 'worker',
+  'open_request_ids' })
 if not j.status then return cjson.encode({ ok = false, code = 'job_not_found' }) end
 if not holds_lease(j, token, ARGV[6]) then
   return cjson.encode({ ok = false, code = 'lease_lost', status = j.status })
 end
-end_delivery(id, j)
+end_delivery(id, j, now)
 local attempts = math.max(0, num(j.attempts, 1) - 1)
 local note = { w = j.worker or nil }
 if delay > 0 then

@@ -4,8 +4,11 @@
 -- ARGV[1]  key prefix
 -- ARGV[2]  now (ms)
 -- ARGV[3+] triples: queue, result TTL ms, failure TTL ms
--- Returns JSON: [{queue, pending, started, scheduled, finished, failed, dlq, deferred, oldest_ready_at, counters=[k,v,...]}]
--- pending = ready and not yet delivered; started = leased (delivered, not acked);
+-- Returns JSON: [{queue, pending, started, scheduled, finished, failed, dlq, deferred, oldest_ready_at,
+--   stream_length, counters=[k,v,...]}]
+-- pending = ready and not yet delivered; started = leased (delivered, not acked; seed 2's
+-- pending_count, the consumer groups' pending entries); stream_length = entries in the queue's ready
+-- streams (XLEN: pending + started);
 -- scheduled = delayed or waiting out a retry backoff; finished/failed = within their TTL windows.
 -- @include keys
 -- @include streams
@@ -13,10 +16,11 @@ local now = tonumber(ARGV[2])
 local out = {}
 for p = 3, #ARGV, 3 do
   local q = ARGV[p]
-  local pending, started, oldest = 0, 0, false
+  local pending, started, oldest, total = 0, 0, false, 0
   for _, lvl in ipairs(LEVELS) do
     local stream = k_ready(q, lvl)
     local len = redis.call('XLEN', stream)
+    total = total + len
     if len > 0 then
       local pel, last = group_state(stream)
       started = started + pel
@@ -31,7 +35,7 @@ for p = 3, #ARGV, 3 do
     end
   end
   out[#out + 1] = {
-    queue = q, pending = pending, started = started, oldest_ready_at = oldest,
+    queue = q, pending = pending, started = started, oldest_ready_at = oldest, stream_length = total,
     scheduled = redis.call('ZCARD', k_delayed(q)),
     finished = redis.call('ZCOUNT', k_done(q), now - tonumber(ARGV[p + 1]), '+inf'),
     failed = redis.call('ZCOUNT', k_failed(q), now - tonumber(ARGV[p + 2]), '+inf'),

@@ -1,11 +1,12 @@
 -- tick: one bounded pass of maintenance.
 --   1. fire due timers: reclaim expired leases (counting the lost attempt), promote due delayed jobs;
 --   2. when asked, expire ready jobs whose queue TTL passed before they first started;
---   3. when asked, trim the finished/failed/DLQ indexes to their retention and bound the durations list,
---      and reconcile each consumer group's pending list with the leases (XPENDING IDLE): a leased
---      entry whose lease timer went missing gets it back (so the lease can still be reclaimed), an
---      entry no lease owns (its job gone or moved on) is acked and deleted. Scripts keep the two in
---      step; this is the safety net that makes "never stuck" not depend on that alone.
+--   3. when asked, trim the finished/failed/DLQ indexes and requests:closed to their retention and
+--      bound the durations list, and reconcile each consumer group's pending list with the leases
+--      (XPENDING IDLE): a leased entry whose lease timer went missing gets it back (so the lease can
+--      still be reclaimed), an entry no lease owns (its job gone or moved on) is acked and deleted.
+--      Scripts keep the two in step; this is the safety net that makes "never stuck" not depend on
+--      that alone.
 -- Safe to run concurrently with itself and with claims: each step re-checks the job's state.
 --
 -- KEYS: none
@@ -24,9 +25,16 @@
 -- @include retry
 -- @include transitions
 -- @include streams
+-- How long a closed request stays in requests:closed: REQUEST_RETENTION_MS of requests.ts, which
+-- ask also keeps each request record past its expiry (test/engine/requests.test.ts checks both
+-- sides of this bound).
+local REQUEST_RETENTION_MS = 3600000
 local now, limit, trim, scan = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6] == '1'
 local reclaimed, promoted, fired = fire_timers(now, limit, ARGV[3])
 local expired, trimmed, reconciled = 0, 0, 0
+if trim then
+  trimmed = redis.call('ZREMRANGEBYSCORE', K_REQ_CLOSED, '-inf', now - REQUEST_RETENTION_MS)
+end
 
 -- Reconciles up to 100 long-idle pending entries of one ready stream with the leases.
 local function reconcile(stream, idle_ms)

@@ -6,22 +6,48 @@
 -- The fields fail_attempt and dead_letter need (load them with load_job).
 local FAIL_FIELDS = { 'status', 'queue', 'level', 'entry', 'attempts', 'max_attempts', 'retry', 'history',
   'failure_ttl_ms', 'dlq_ttl_ms', 'worker', 'token', 'lease_until', 'started_at', 'last_started_at', 'children',
-  'callback_url' }
+  'callback_url', 'open_request_ids' }
 
 -- Appends job `id` to its ready stream; returns the new entry id.
 local function push_ready(q, lvl, id, now)
   return redis.call('XADD', k_ready(q, lvl), '*', 'id', id, 't', now)
 end
 
+-- A worker request closes (its record's status is set by the caller): it leaves the open set, its
+-- expiry timer is dropped and a waiter blocked on its signal list is woken.
+local function settle_request(rid, now, status)
+  redis.call('ZREM', K_REQ_OPEN, rid)
+  redis.call('ZADD', K_REQ_CLOSED, now, rid)
+  redis.call('ZREM', K_TIMERS, 'R:' .. rid)
+  redis.call('RPUSH', k_req_signal(rid), status)
+  redis.call('PEXPIRE', k_req_signal(rid), 3600000)
+end
+
+-- The delivery that asked the requests `csv` (the job's open_request_ids) ended before they were
+-- answered (cancel, ack, failure, lost lease, release). An answer could no longer reach the worker
+-- that asked, so they expire now rather than stay listed and answerable until their deadline. Only
+-- the job's request fields are written: its status and history are the caller's.
+local function expire_open_requests(id, csv, now)
+  for rid in string.gmatch(csv, '[^,]+') do
+    if redis.call('HGET', k_req(rid), 'status') == 'open' then
+      redis.call('HSET', k_req(rid), 'status', 'expired', 'closed_at', now)
+      settle_request(rid, now, 'expired')
+    end
+  end
+  redis.call('HSET', k_job(id), 'open_requests', 0, 'open_request_ids', '')
+end
+
 -- Ends the current delivery of a leased job: the entry leaves the consumer's pending list and the
--- stream, and its lease timer is dropped.
-local function end_delivery(id, j)
+-- stream, its lease timer is dropped and its open requests expire. `j` has the job's queue, level,
+-- entry and open_request_ids.
+local function end_delivery(id, j, now)
   local stream = k_ready(j.queue, j.level)
   if j.entry and j.entry ~= '' then
     redis.call('XACK', stream, GROUP, j.entry)
     redis.call('XDEL', stream, j.entry)
   end
   redis.call('ZREM', K_TIMERS, 'L:' .. id)
+  if j.open_request_ids and j.open_request_ids ~= '' then expire_open_requests(id, j.open_request_ids, now) end
 end
 
 -- A job reached an outcome its callback_url is told about ('completed', 'failed', 'dead_lettered'):
@@ -107,7 +133,7 @@ end
 -- A delivery failed (handler error, or the lease ran out). Retries with backoff while attempts
 -- remain and the error is retryable; otherwise dead-letters. Returns {outcome, next_attempt_at}.
 local function fail_attempt(id, j, now, err, retryable, jitter, retry_after, reason)
-  end_delivery(id, j)
+  end_delivery(id, j, now)
   local attempts = num(j.attempts, 0)
   local e = cjson.decode(err)
   local note = { a = attempts, w = j.worker or nil, e = e.message, r = reason }
@@ -172,20 +198,21 @@ end
 
 -- A worker request is answered or expired: it leaves the open set, its waiter is woken, and its job
 -- goes back from waiting to active once no other request of the same delivery is open. A request
--- of an earlier delivery (the job was since reclaimed or retried) leaves the job alone.
+-- of an earlier delivery leaves the job alone (ending a delivery expires its requests, so only one
+-- asked before open_request_ids was kept can still be open then).
 local function close_request(rid, now, status, job_id, token)
-  redis.call('ZREM', K_REQ_OPEN, rid)
-  redis.call('ZADD', K_REQ_CLOSED, now, rid)
-  redis.call('ZREM', K_TIMERS, 'R:' .. rid)
-  redis.call('RPUSH', k_req_signal(rid), status)
-  redis.call('PEXPIRE', k_req_signal(rid), 3600000)
-  local j = load_job(job_id, { 'status', 'open_requests', 'history', 'token' })
+  settle_request(rid, now, status)
+  local j = load_job(job_id, { 'status', 'open_requests', 'open_request_ids', 'history', 'token' })
   if (j.status == 'waiting' or j.status == 'active') and j.token == token then
     local open = math.max(0, num(j.open_requests, 1) - 1)
     local next_status = j.status
     if open == 0 and j.status == 'waiting' then next_status = 'active' end
-    redis.call('HSET', k_job(job_id), 'open_requests', open, 'status', next_status,
-      'history', history_push(j.history, now, 'request_' .. status, { r = rid }))
+    local left = {}
+    for other in string.gmatch(j.open_request_ids or '', '[^,]+') do
+      if other ~= rid then left[#left + 1] = other end
+    end
+    redis.call('HSET', k_job(job_id), 'open_requests', open, 'open_request_ids', table.concat(left, ','),
+      'status', next_status, 'history', history_push(j.history, now, 'request_' .. status, { r = rid }))
   end
 end
 
