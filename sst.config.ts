@@ -16,12 +16,13 @@ export default $config({
     await import("./infra/secrets");
     const { api } = await import("./infra/api");
     await import("./infra/cron");
-    await import("./infra/worker");
+    const { workersSummary } = await import("./infra/worker");
     const { dashboard, alerts } = await import("./infra/monitoring");
     return {
       api: api.url,
       dashboard: dashboard.dashboardName,
       alertsTopic: alerts.arn,
+      workers: workersSummary,
     };
   },
 });

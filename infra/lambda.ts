@@ -1,16 +1,13 @@
 /**
  * Shared Lambda settings, so every API route and cron runs on the same runtime and sees the same
- * key prefix and metrics namespace as the workers.
+ * key prefix, metrics namespace and runtime configuration (settings.ts `environment`) as the workers.
  */
-import { settingsFor } from "./settings";
+import { lambdaEnvironment, settingsFor } from "./settings";
 
 const settings = settingsFor($app.stage);
 
 /** Non-secret configuration shared by Lambdas and workers; secrets arrive through `link`. */
-export const sharedEnvironment = {
-  WORKSTREAM_KEY_PREFIX: settings.keyPrefix,
-  WORKSTREAM_METRICS_NAMESPACE: settings.metricsNamespace,
-};
+export const sharedEnvironment = lambdaEnvironment(settings);
 
 export function lambdaFunction(
   handler: string,

@@ -18,6 +18,11 @@ interface AlarmSpec {
   periodSeconds: number;
   threshold: number;
   description: string;
+  /**
+   * Which state changes notify the Alerts topic: "both" (ALARM and back to OK, the default),
+   * "alarm" (only ALARM: the OK that follows is no news) or "none" (dashboard state only).
+   */
+  notify?: "both" | "alarm" | "none";
 }
 
 function alarm(name: string, spec: AlarmSpec) {
@@ -33,19 +38,40 @@ function alarm(name: string, spec: AlarmSpec) {
     comparisonOperator: "GreaterThanThreshold",
     // No data means no jobs (or a quiet metrics cron), not trouble.
     treatMissingData: "notBreaching",
-    alarmActions: [alerts.arn],
-    okActions: [alerts.arn],
+    alarmActions: spec.notify === "none" ? [] : [alerts.arn],
+    okActions: (spec.notify ?? "both") === "both" ? [alerts.arn] : [],
   });
 }
 
 const a = settings.alarms;
 export const alarms = {
+  /**
+   * New DLQ entries: every dead-letter increments its queue's `failed` counter, which the metrics
+   * cron publishes each minute as `JobsFailed`, the growth since its previous publish. So the alarm
+   * fires for the minute that saw new entries and falls back to OK the next quiet minute: each new
+   * batch of dead letters notifies again. Only ALARM notifies (an OK here only means "no new ones
+   * this minute"; the entries are still in the DLQ).
+   */
+  dlqNew: alarm("DlqNewEntriesAlarm", {
+    metricName: "JobsFailed",
+    statistic: "Sum",
+    periodSeconds: 60,
+    threshold: 0,
+    notify: "alarm",
+    description: `New jobs reached the dead-letter queue (${settings.stage}): triage with the dlq API/CLI.`,
+  }),
+  /**
+   * DLQ not empty: a state for the dashboard, not a notification. DLQ entries are kept until cleared
+   * (WORKSTREAM_DLQ_RETENTION_DAYS=0), so this stays in ALARM after the first one and would notify
+   * nobody about later ones; DlqNewEntriesAlarm does that.
+   */
   dlq: alarm("DlqDepthAlarm", {
     metricName: "DlqDepth",
     statistic: "Maximum",
     periodSeconds: 60,
     threshold: a.dlqDepth,
-    description: `Jobs reached the dead-letter queue (${settings.stage}): triage with the dlq API/CLI.`,
+    notify: "none",
+    description: `The dead-letter queue is not empty (${settings.stage}): triage with the dlq API/CLI. No notifications: DlqNewEntriesAlarm notifies per new batch.`,
   }),
   queueDepth: alarm("QueueDepthAlarm", {
     metricName: "QueueDepth",
@@ -59,7 +85,7 @@ export const alarms = {
     statistic: "Sum",
     periodSeconds: a.failedPeriodSeconds,
     threshold: a.jobsFailed,
-    description: `More than ${a.jobsFailed} jobs failed in ${a.failedPeriodSeconds / 60} min (${settings.stage}).`,
+    description: `More than ${a.jobsFailed} jobs failed for good (dead-lettered) in ${a.failedPeriodSeconds / 60} min (${settings.stage}).`,
   }),
 };
 

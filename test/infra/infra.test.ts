@@ -1,11 +1,13 @@
 /**
- * The real sst.config.ts run(), evaluated offline under Pulumi mocks for a prod and a dev stage
- * (harness/evaluate.ts). Asserts what `sst deploy` would create, resource by resource.
+ * The real sst.config.ts run(), evaluated offline under Pulumi mocks (harness/evaluate.ts) for
+ * prod and dev as infra/settings.ts defines them (prod: no handler, so no workers; dev: the example
+ * handler), and for prod with a handler and a runtime environment set (`prodWorkers`). Asserts
+ * what `sst deploy` would create, resource by resource.
  * Needs `bash scripts/sst-install-offline.sh` first; without .sst/platform this file fails.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { CRONS, ROUTES } from "../../functions/routes.ts";
-import { settingsFor } from "../../infra/settings.ts";
+import { settingsFor, type SettingsOverrides } from "../../infra/settings.ts";
 import { evaluateApp, SECRET_NAMES, type Evaluation, type RecordedResource } from "./harness/evaluate.ts";
 
 const API_SECRETS = [
@@ -20,11 +22,41 @@ const API_SECRETS = [
 const CRON_SECRETS = API_SECRETS.filter((s) => s !== "AdminBootstrapKey");
 const WORKER_SECRETS = ["UpstashRedisTcpUrl", "QStashToken", "PayloadEncryptionKey"];
 
+/** prod with workers and every kind of runtime setting: a user-defined queue, JSON given as data. */
+const PROD_WORKERS: SettingsOverrides = {
+  worker: { handler: "worker/handler.ts", queues: ["debates", "default"], permissionLevels: ["autonomous", "supervised"] },
+  environment: {
+    WORKSTREAM_QUEUE_CONFIG: [{ name: "debates", rank: 5, timeoutMs: 900_000 }],
+    WORKSTREAM_RETRY_MAX: 5,
+    WORKSTREAM_DLQ_RETENTION_DAYS: "14",
+    WORKSTREAM_DLQ_WEBHOOK_URL: "https://hooks.example.com/dlq",
+    WORKSTREAM_PUSH_QUEUES: { debates: { url: "https://push.example.com/run", parallelism: 2 } },
+    QSTASH_URL: "https://qstash-us-east-1.upstash.io",
+    WORKSTREAM_ALERT_PENDING: 500,
+    WORKSTREAM_ALERT_FAILED: 20,
+    WORKSTREAM_NOTIFY_MODE: "qstash",
+    WORKSTREAM_LOG_LEVEL: "debug",
+  },
+};
+/** What PROD_WORKERS' environment becomes in every Lambda and worker. */
+const PROD_WORKERS_ENV = {
+  WORKSTREAM_QUEUE_CONFIG: '[{"name":"debates","rank":5,"timeoutMs":900000}]',
+  WORKSTREAM_RETRY_MAX: "5",
+  WORKSTREAM_DLQ_RETENTION_DAYS: "14",
+  WORKSTREAM_DLQ_WEBHOOK_URL: "https://hooks.example.com/dlq",
+  WORKSTREAM_PUSH_QUEUES: '{"debates":{"url":"https://push.example.com/run","parallelism":2}}',
+  QSTASH_URL: "https://qstash-us-east-1.upstash.io",
+  WORKSTREAM_ALERT_PENDING: "500",
+  WORKSTREAM_ALERT_FAILED: "20",
+  WORKSTREAM_NOTIFY_MODE: "qstash",
+};
+
 const evaluations: Record<string, Evaluation> = {};
 beforeAll(async () => {
-  const [prod, dev] = await Promise.all([evaluateApp("prod"), evaluateApp("dev")]);
+  const [prod, dev, prodWorkers] = await Promise.all([evaluateApp("prod"), evaluateApp("dev"), evaluateApp("prod", PROD_WORKERS)]);
   evaluations.prod = prod;
   evaluations.dev = dev;
+  evaluations.prodWorkers = prodWorkers;
 }, 120_000);
 
 type Inputs = Record<string, any>;
@@ -68,9 +100,9 @@ function containers(e: Evaluation): Inputs[] {
   return JSON.parse(String(one(e, "aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions));
 }
 
-describe.each(["prod", "dev"])("stage %s", (stage) => {
-  const e = () => evaluations[stage]!;
-  const settings = settingsFor(stage);
+describe.each(["prod", "dev", "prodWorkers"])("stage %s", (name) => {
+  const e = () => evaluations[name]!;
+  const stage = name === "dev" ? "dev" : "prod";
 
   it("wires one API route per handler in functions/routes.ts", () => {
     const routes = routeHandlers(e());
@@ -89,9 +121,13 @@ describe.each(["prod", "dev"])("stage %s", (stage) => {
       expect(f.inputs.architectures, f.name).toEqual(["arm64"]);
       expect(f.inputs.memorySize, f.name).toBe(512);
       expect(f.inputs.timeout, f.name).toBe(cronFns.has(f.name) ? 60 : 30);
-      expect((f.inputs.environment as Inputs).variables).toMatchObject({
+      const variables = (f.inputs.environment as Inputs).variables as Record<string, string>;
+      expect(variables, f.name).toEqual({
         WORKSTREAM_KEY_PREFIX: "ws:",
         WORKSTREAM_METRICS_NAMESPACE: `Workstream/${stage}`,
+        ...(name === "prodWorkers" ? PROD_WORKERS_ENV : {}),
+        // SST's own (its link/resource plumbing), not ours.
+        ...Object.fromEntries(Object.entries(variables).filter(([k]) => k.startsWith("SST_"))),
       });
     }
   });
@@ -130,10 +166,76 @@ describe.each(["prod", "dev"])("stage %s", (stage) => {
     for (const b of builds(e()).values()) expect(b.links).not.toContain("UpstashRedisTcpUrl");
   });
 
-  it("builds the worker image from the repo's Dockerfile", () => {
+  it("alarms on new DLQ entries, queue depth and failures into the Alerts topic", () => {
+    const topic = `arn:aws:mock:us-east-1:123456789012:${one(e(), "aws:sns/topic:Topic").name}`;
+    const alarms = Object.fromEntries(ofType(e(), "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.name, a.inputs]));
+    expect(Object.keys(alarms).sort()).toEqual(["DlqDepthAlarm", "DlqNewEntriesAlarm", "JobsFailedAlarm", "QueueDepthAlarm"]);
+    const expected = {
+      // Every dead-letter adds to JobsFailed, a per-minute count: each new batch raises it again.
+      DlqNewEntriesAlarm: { metricName: "JobsFailed", threshold: 0, statistic: "Sum", period: 60, alarmActions: [topic], okActions: [] },
+      // Stays in ALARM while the DLQ holds anything: dashboard state only, it notifies no one.
+      DlqDepthAlarm: { metricName: "DlqDepth", threshold: 0, statistic: "Maximum", period: 60, alarmActions: [], okActions: [] },
+      QueueDepthAlarm: { metricName: "QueueDepth", threshold: 100, statistic: "Maximum", period: 60, alarmActions: [topic], okActions: [topic] },
+      JobsFailedAlarm: { metricName: "JobsFailed", threshold: 10, statistic: "Sum", period: 300, alarmActions: [topic], okActions: [topic] },
+    };
+    for (const [alarm, want] of Object.entries(expected)) {
+      expect(alarms[alarm], alarm).toMatchObject({
+        ...want,
+        namespace: `Workstream/${stage}`,
+        dimensions: { Queue: "ALL" },
+        comparisonOperator: "GreaterThanThreshold",
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+      });
+    }
+  });
+
+  it("graphs every queue metric on the stage's dashboard", () => {
+    const dash = one(e(), "aws:cloudwatch/dashboard:Dashboard").inputs;
+    expect(dash.dashboardName).toBe(`workstream-${stage}`);
+    const body = JSON.parse(String(dash.dashboardBody)) as { widgets: { properties: Inputs }[] };
+    const text = JSON.stringify(body);
+    for (const m of ["JobsEnqueued", "JobsCompleted", "JobsFailed", "QueueDepth", "InFlight", "DlqDepth",
+      "OldestPendingAgeSeconds", "JobDuration", "BacklogPerWorker", "WorkersBusy", "WorkersIdle"]) {
+      expect(text, m).toContain(m);
+    }
+    expect(text).not.toContain("undefined");
+    for (const w of body.widgets) expect(w.properties.region).toBe("us-east-1");
+    expect(body.widgets[0]!.properties.alarms).toHaveLength(4);
+  });
+
+  it("returns the API URL (no /v1: routes add it), dashboard, alerts topic and what runs the jobs", () => {
+    expect(e().outputs).toMatchObject({
+      api: expect.stringMatching(/^https:\/\/[^/]+$/),
+      dashboard: `workstream-${stage}`,
+      alertsTopic: expect.stringMatching(/^arn:aws:/),
+      workers: name === "prod" ? expect.stringMatching(/^none /) : expect.stringMatching(/^worker\/handler\.ts on /),
+    });
+  });
+
+  it("retains and protects prod only", () => {
+    expect(e().app).toMatchObject(
+      stage === "prod"
+        ? { name: "workstream", home: "aws", removal: "retain", protect: true }
+        : { name: "workstream", home: "aws", removal: "remove", protect: false },
+    );
+  });
+});
+
+describe.each(["dev", "prodWorkers"])("stage %s with a handler", (name) => {
+  const e = () => evaluations[name]!;
+  const stage = name === "dev" ? "dev" : "prod";
+  const settings = settingsFor(stage);
+
+  it("warns about nothing", () => {
+    expect(e().stderr).not.toContain("NO workers");
+  });
+
+  it("builds the worker image from the repo's Dockerfile with the handler bundled in", () => {
     const image = one(e(), "docker-build:index:Image").inputs;
     expect(image.context).toEqual({ location: e().root });
     expect(image.dockerfile).toEqual({ location: `${e().root}/Dockerfile` });
+    expect(image.buildArgs).toEqual({ HANDLER: "worker/handler.ts" });
     expect(image.push).toBe(true);
   });
 
@@ -145,11 +247,20 @@ describe.each(["prod", "dev"])("stage %s", (stage) => {
     expect(worker!.stopTimeout).toBe(120);
     const env = Object.fromEntries((worker!.environment as { name: string; value: string }[]).map((v) => [v.name, v.value]));
     expect(env).toMatchObject({
-      WORKSTREAM_QUEUES: "high_priority,default,low_priority",
+      WORKSTREAM_HANDLER: "/app/dist/handler.mjs",
+      WORKSTREAM_PERMISSION_LEVELS: name === "prodWorkers" ? "autonomous,supervised" : "autonomous",
       WORKSTREAM_CONCURRENCY: "4",
       WORKSTREAM_SHUTDOWN_GRACE_MS: "110000",
       WORKSTREAM_KEY_PREFIX: "ws:",
+      WORKSTREAM_METRICS_NAMESPACE: `Workstream/${stage}`,
     });
+    if (name === "prodWorkers") {
+      // The stage's runtime configuration, plus what only workers read.
+      expect(env).toMatchObject({ ...PROD_WORKERS_ENV, WORKSTREAM_QUEUES: "debates,default", WORKSTREAM_LOG_LEVEL: "debug" });
+    } else {
+      // No queue list: every configured queue, user-defined ones included.
+      expect(env).not.toHaveProperty("WORKSTREAM_QUEUES");
+    }
     expect(Number(env.WORKSTREAM_SHUTDOWN_GRACE_MS)).toBeLessThan(worker!.stopTimeout * 1000);
     const linked = Object.keys(env).filter((k) => k.startsWith("SST_RESOURCE_") && k !== "SST_RESOURCE_App");
     expect(linked.map((k) => k.slice("SST_RESOURCE_".length)).sort()).toEqual([...WORKER_SECRETS].sort());
@@ -185,56 +296,41 @@ describe.each(["prod", "dev"])("stage %s", (stage) => {
     });
   });
 
-  it("alarms on DLQ depth, queue depth and failures into the Alerts topic", () => {
-    const topic = `arn:aws:mock:us-east-1:123456789012:${one(e(), "aws:sns/topic:Topic").name}`;
-    const alarms = Object.fromEntries(ofType(e(), "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.inputs.metricName, a.inputs]));
-    expect(Object.keys(alarms).sort()).toEqual(["DlqDepth", "JobsFailed", "QueueDepth"]);
-    const expected = {
-      DlqDepth: { threshold: 0, statistic: "Maximum", period: 60 },
-      QueueDepth: { threshold: 100, statistic: "Maximum", period: 60 },
-      JobsFailed: { threshold: 10, statistic: "Sum", period: 300 },
-    };
-    for (const [metric, want] of Object.entries(expected)) {
-      expect(alarms[metric], metric).toMatchObject({
-        ...want,
-        namespace: `Workstream/${stage}`,
-        dimensions: { Queue: "ALL" },
-        comparisonOperator: "GreaterThanThreshold",
-        evaluationPeriods: 1,
-        treatMissingData: "notBreaching",
-        alarmActions: [topic],
-        okActions: [topic],
-      });
+});
+
+describe("stage prod without a handler (the default)", () => {
+  const e = () => evaluations.prod!;
+
+  it("creates no workers: no image, VPC, cluster, service or scaling", () => {
+    for (const type of [
+      "docker-build:index:Image",
+      "aws:ec2/vpc:Vpc",
+      "aws:ecs/cluster:Cluster",
+      "aws:ecs/taskDefinition:TaskDefinition",
+      "aws:ecs/service:Service",
+      "aws:appautoscaling/target:Target",
+      "aws:appautoscaling/policy:Policy",
+    ]) {
+      expect(ofType(e(), type), type).toHaveLength(0);
     }
   });
 
-  it("graphs every queue metric on the stage's dashboard", () => {
-    const dash = one(e(), "aws:cloudwatch/dashboard:Dashboard").inputs;
-    expect(dash.dashboardName).toBe(`workstream-${stage}`);
-    const body = JSON.parse(String(dash.dashboardBody)) as { widgets: { properties: Inputs }[] };
-    const text = JSON.stringify(body);
-    for (const m of ["JobsEnqueued", "JobsCompleted", "JobsFailed", "QueueDepth", "InFlight", "DlqDepth",
-      "OldestPendingAgeSeconds", "JobDuration", "BacklogPerWorker", "WorkersBusy", "WorkersIdle"]) {
-      expect(text, m).toContain(m);
-    }
-    expect(text).not.toContain("undefined");
-    for (const w of body.widgets) expect(w.properties.region).toBe("us-east-1");
-    expect(body.widgets[0]!.properties.alarms).toHaveLength(3);
+  it("says so at deploy time", () => {
+    expect(e().stderr).toContain('stage "prod" deploys NO workers: worker.handler is null in infra/settings.ts');
   });
 
-  it("returns the API URL, dashboard and alerts topic", () => {
-    expect(e().outputs).toMatchObject({
-      api: expect.stringMatching(/^https:\/\//),
-      dashboard: `workstream-${stage}`,
-      alertsTopic: expect.stringMatching(/^arn:aws:/),
-    });
+  it("still deploys the API, the crons and the alarms", () => {
+    expect(ofType(e(), "aws:lambda/function:Function")).toHaveLength(ROUTES.length + CRONS.length);
+    expect(ofType(e(), "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(4);
   });
+});
 
-  it("retains and protects prod only", () => {
-    expect(e().app).toMatchObject(
-      stage === "prod"
-        ? { name: "workstream", home: "aws", removal: "retain", protect: true }
-        : { name: "workstream", home: "aws", removal: "remove", protect: false },
+describe("invalid settings", () => {
+  it("fail the deploy with a message naming the setting", async () => {
+    await expect(
+      evaluateApp("dev", { environment: { WORKSTREAM_REDIS_URL: "redis://x", WORKSTREAM_RETRIES: "5" } as never }),
+    ).rejects.toThrow(
+      /environment\.WORKSTREAM_REDIS_URL cannot be set here: a secret[\s\S]*environment\.WORKSTREAM_RETRIES is not a variable Workstream reads; allowed: WORKSTREAM_QUEUE_CONFIG/,
     );
-  });
+  }, 60_000);
 });

@@ -1,11 +1,12 @@
 /**
  * `npm run dev`: the local stack on 127.0.0.1 — private redis-server, Upstash REST stand-in, the
- * HTTP API (the same Lambda handlers, through @upstash/redis), the maintenance tick — and a
- * ready-to-paste curl example. Ctrl-C stops everything it started.
+ * HTTP API (the same Lambda handlers, through @upstash/redis), the maintenance tick — and
+ * ready-to-paste `export` lines and examples (banner.ts). Ctrl-C stops everything it started.
  *
  *   npm run dev -- [--port 8787] [--redis-port 6390] [--no-tick]
  */
 import { parseArgs } from "node:util";
+import { devBanner } from "./banner.ts";
 import { startDevStack } from "./dev-stack.ts";
 
 function port(value: string | undefined, flag: string): number | undefined {
@@ -41,24 +42,15 @@ async function main(): Promise<void> {
     console.error(`workstream dev: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });
-  const api = stack.apiUrl;
-  console.log(`
-Workstream local stack
-  HTTP API        ${api}/v1   (OpenAPI: ${api}/v1/openapi.json)
-  redis-server    ${stack.redisUrl}
-  Upstash REST    ${stack.upstashUrl}
-  maintenance     ${args["no-tick"] ? "off (--no-tick)" : "reclaim, promotion, expiry, DLQ sweep every 5 s (as the cron)"}
-  admin key       ${stack.adminKey}
-
-Try it:
-  export WS_KEY='${stack.adminKey}'
-  curl -s -X POST ${api}/v1/keys -H "authorization: Bearer $WS_KEY" -H 'content-type: application/json' \\
-    -d '{"principal":"local-producer","roles":["producer","worker","controller"],"permissionLevels":["autonomous","supervised"]}'
-  curl -s -X POST ${api}/v1/jobs -H "authorization: Bearer $WS_KEY" -H 'content-type: application/json' \\
-    -d '{"type":"hello","payload":{"name":"world","api_token":"s3cret"},"sensitive":["payload.api_token"]}'
-  curl -s ${api}/v1/stats -H "authorization: Bearer $WS_KEY"
-
-Ctrl-C to stop.`);
+  console.log(
+    devBanner({
+      apiUrl: stack.apiUrl,
+      redisUrl: stack.redisUrl,
+      upstashUrl: stack.upstashUrl,
+      adminKey: stack.adminKey,
+      maintenance: args["no-tick"] ? "off (--no-tick)" : "reclaim, promotion, expiry, DLQ sweep every 5 s (as the cron)",
+    }),
+  );
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import type { SettingsOverrides } from "../../../infra/settings.ts";
 import type { Evaluation } from "./mocks.ts";
 
 export type { Evaluation, RecordedResource, RecordedRpc } from "./mocks.ts";
@@ -43,15 +44,22 @@ export function assertPlatformInstalled(): void {
   }
 }
 
-export async function evaluateApp(stage: string): Promise<Evaluation> {
+/**
+ * Replaces parts of the stage's settings for one evaluation, as if infra/settings.ts said so: every
+ * infra module's `settingsFor(stage)` becomes `settingsFor(stage, overrides)` (still validated).
+ * JSON only: it is written into the bundle.
+ */
+export type EvaluationOverrides = SettingsOverrides;
+
+export async function evaluateApp(stage: string, overrides?: EvaluationOverrides): Promise<Evaluation> {
   assertPlatformInstalled();
   // SST writes a .dockerignore into the image context during run(): point the app's root at a
   // scratch directory so evaluating never touches the repo.
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `ws-infra-${stage}-`));
   // The bundle must sit inside .sst/platform so its external imports (@pulumi/*) resolve there.
-  const bundle = path.join(platform, `workstream-infra-test.${stage}.${process.pid}.mjs`);
+  const bundle = path.join(platform, `workstream-infra-test.${stage}.${process.pid}.${++bundles}.mjs`);
   try {
-    await buildBundle(stage, scratch, bundle);
+    await buildBundle(stage, scratch, bundle, overrides);
     return await runBundle(stage, bundle, path.join(scratch, "evaluation.json"));
   } finally {
     fs.rmSync(bundle, { force: true });
@@ -59,7 +67,9 @@ export async function evaluateApp(stage: string): Promise<Evaluation> {
   }
 }
 
-async function buildBundle(stage: string, scratch: string, bundle: string): Promise<void> {
+let bundles = 0;
+
+async function buildBundle(stage: string, scratch: string, bundle: string, overrides?: EvaluationOverrides): Promise<void> {
   // What the CLI derives from app() and its own state; the tests check app() itself separately.
   const prod = stage === "prod";
   const app = {
@@ -81,6 +91,8 @@ async function buildBundle(stage: string, scratch: string, bundle: string): Prom
     build(options: Record<string, unknown>): Promise<unknown>;
   };
   const prelude = "workstream-infra-prelude";
+  const settingsShim = "workstream-infra-settings";
+  const settingsFile = path.join(repo, "infra/settings.ts");
   await esbuild.build({
     stdin: {
       contents: [
@@ -132,6 +144,24 @@ async function buildBundle(stage: string, scratch: string, bundle: string): Prom
             resolveDir: repo,
             loader: "ts",
           }));
+          // Overrides: infra modules' `./settings` resolves to a shim around the real module.
+          if (overrides) {
+            b.onResolve({ filter: /^\.\/settings$/ }, (a) =>
+              a.importer && path.dirname(a.importer) === path.dirname(settingsFile)
+                ? { path: settingsShim, namespace: settingsShim }
+                : undefined,
+            );
+            b.onLoad({ filter: /.*/, namespace: settingsShim }, () => ({
+              contents: [
+                `import { settingsFor as real } from ${JSON.stringify(settingsFile)};`,
+                `export * from ${JSON.stringify(settingsFile)};`,
+                `const overrides = ${JSON.stringify(overrides)};`,
+                `export function settingsFor(stage: string) { return real(stage, overrides); }`,
+              ].join("\n"),
+              resolveDir: repo,
+              loader: "ts",
+            }));
+          }
           // What the SST CLI does to app files: `aws` and `sst` are in scope without imports.
           b.onLoad({ filter: /\.(js|ts|jsx|tsx)$/ }, (a) => {
             if (a.path.includes(`${path.sep}.sst${path.sep}`) || a.path.startsWith(import.meta.dirname)) return undefined;
@@ -156,19 +186,20 @@ async function runBundle(stage: string, bundle: string, outFile: string): Promis
   };
   for (const k of ["AWS_PROFILE", "AWS_SESSION_TOKEN", "SST_AWS_ACCESS_KEY_ID", "SST_AWS_SECRET_ACCESS_KEY"]) delete env[k];
   for (const s of SECRET_NAMES) env[`SST_SECRET_${s}`] = `test-${s}`;
+  let stderr: string;
   try {
-    await promisify(execFile)(process.execPath, [bundle], { env, timeout: 60_000, maxBuffer: 16 << 20 });
+    ({ stderr } = await promisify(execFile)(process.execPath, [bundle], { env, timeout: 60_000, maxBuffer: 16 << 20 }));
   } catch (e) {
     const err = e as Error & { stdout?: string; stderr?: string };
     throw new Error(`evaluating sst.config.ts (stage ${stage}) failed:\n${err.stderr ?? ""}\n${err.stdout ?? ""}`);
   }
   if (!fs.existsSync(outFile)) throw new Error(`evaluating sst.config.ts (stage ${stage}) wrote no result`);
-  return JSON.parse(fs.readFileSync(outFile, "utf8")) as Evaluation;
+  return { ...(JSON.parse(fs.readFileSync(outFile, "utf8")) as Omit<Evaluation, "stderr">), stderr };
 }
 
 /** The slice of esbuild's plugin API used above (esbuild's types live in .sst/platform). */
 interface PluginBuild {
-  onResolve(o: { filter: RegExp }, cb: (a: { path: string }) => { path: string; namespace: string }): void;
+  onResolve(o: { filter: RegExp }, cb: (a: { path: string; importer: string }) => { path: string; namespace: string } | undefined): void;
   onLoad(
     o: { filter: RegExp; namespace?: string },
     cb: (a: { path: string }) => { contents: string; loader: string; resolveDir?: string } | undefined,

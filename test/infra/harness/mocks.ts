@@ -34,6 +34,8 @@ export interface Evaluation {
   outputs: Record<string, unknown>;
   /** What the config's own `app()` returns for this stage (removal, protect, home). */
   app: Record<string, unknown>;
+  /** What the program wrote to stderr (console.warn at deploy); filled in by evaluate.ts. */
+  stderr: string;
 }
 
 interface PulumiLike {
@@ -171,7 +173,7 @@ export async function installMocks(pulumi: PulumiLike, project: string, stage: s
  */
 export function writeWhenSettled(file: string, stage: string, root: string, outputs: unknown, app: unknown): void {
   process.once("beforeExit", () => {
-    const result: Evaluation = {
+    const result: Omit<Evaluation, "stderr"> = {
       stage,
       root,
       resources,
