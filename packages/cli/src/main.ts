@@ -40,6 +40,8 @@ import {
 export const USAGE = `usage: workstream <command> [options]
 
 commands:
+  dev [options]                      the local stack: redis-server, REST stand-in, HTTP API, maintenance,
+                                     --workers N worker processes (see: workstream dev --help)
   worker [options]                   run a worker until SIGTERM (see: workstream worker --help)
   enqueue [options]                  enqueue a job:
       --payload JSON  --type T  --queue Q  --priority low|normal|high|critical  --id ID
@@ -480,6 +482,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     (command === undefined ? io.stderr : io.stdout)(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
+  }
+  if (command === "dev") {
+    const { runDev } = await import("@workstream/local/dev"); // loaded only for this command
+    await runDev(rest);
+    if (rest.includes("-h") || rest.includes("--help")) return 0;
+    return new Promise<number>(() => {}); // runs until SIGINT/SIGTERM, which stop the stack and exit
   }
   if (command === "worker") {
     const { runWorkerProcess } = await import("@workstream/worker"); // loaded only for this command

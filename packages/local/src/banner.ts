@@ -12,6 +12,8 @@ export interface BannerInfo {
   adminKey: string;
   /** One line on the maintenance tick. */
   maintenance: string;
+  /** One line on the worker processes (default: none). */
+  workers?: string;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -42,6 +44,7 @@ Workstream local stack
   redis-server    ${i.redisUrl}
   Upstash REST    ${i.upstashUrl}
   maintenance     ${i.maintenance}
+  workers         ${i.workers ?? "none"}
   admin key       ${i.adminKey}   (new each run; set WORKSTREAM_ADMIN_KEY to keep one)
 
 In another shell, from this directory:

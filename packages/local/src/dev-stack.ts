@@ -1,7 +1,9 @@
 /**
  * The local stack, in-process: a private redis-server, the Upstash REST stand-in in front of it,
- * the HTTP API serving the very same Lambda handlers (through @upstash/redis, as in AWS) and the
- * same maintenance the every-minute reclaim cron runs (runMaintenance), every few seconds. `npm run dev` (dev.ts) prints its URLs; end-to-end tests start it directly.
+ * the HTTP API serving the very same Lambda handlers (through @upstash/redis, as in AWS), the
+ * same maintenance the every-minute reclaim cron runs (runMaintenance), every few seconds, and
+ * optionally worker processes (local-worker.ts). `npm run dev` (dev.ts) prints its URLs; end-to-end
+ * tests start it directly.
  *
  * The handlers read their configuration from the environment on first use, so this sets the
  * variables (unless already set) before the first request: Upstash URL/token of the stand-in, a
@@ -12,6 +14,7 @@ import { createNotifyContext, generateApiKey, jsonLineLogger, notifyConfigFromEn
 import { dispatch } from "../../../functions/_lib/router.ts";
 import { closeRuntime, runtime } from "../../../functions/_lib/runtime.ts";
 import { startHttpApi } from "./http-server.ts";
+import { startLocalWorker } from "./local-worker.ts";
 import { startRedisServer } from "./redis-server.ts";
 import { startUpstashRest } from "./upstash-rest.ts";
 
@@ -24,6 +27,14 @@ export interface DevStackOptions {
   tickMs?: number;
   /** Extra environment for the handlers (e.g. WORKSTREAM_KEY_PREFIX). */
   env?: Record<string, string>;
+  /**
+   * Worker processes to run (the real worker entry, over TCP to the private redis-server, with the
+   * stack's key prefix, encryption keys and notifications): `count` of them running `handler` (a
+   * module path). Default: none.
+   */
+  workers?: { handler: string; count?: number; concurrency?: number } | null;
+  /** Where the workers' log lines go (default: stdout, each prefixed with the worker's name). */
+  workerLog?: (line: string) => void;
 }
 
 export interface DevStack {
@@ -31,6 +42,8 @@ export interface DevStack {
   redisUrl: string;
   upstashUrl: string;
   adminKey: string;
+  /** The worker processes' ids (empty without `workers`). */
+  workerIds: string[];
   stop(): Promise<void>;
 }
 
@@ -82,7 +95,29 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
       timer.unref();
       stops.push(async () => clearInterval(timer));
     }
-    return { apiUrl: http.url, redisUrl: redis.url, upstashUrl: rest.url, adminKey: env["WORKSTREAM_ADMIN_KEY"]!, stop };
+    const workerIds: string[] = [];
+    if (opts.workers) {
+      const log = opts.workerLog ?? ((line: string) => console.log(line));
+      for (let i = 0; i < (opts.workers.count ?? 1); i++) {
+        const id = `local-worker-${i + 1}`;
+        const w = await startLocalWorker({
+          id,
+          handler: opts.workers.handler,
+          concurrency: opts.workers.concurrency ?? 4,
+          env: {
+            WORKSTREAM_REDIS_URL: redis.url,
+            WORKSTREAM_KEY_PREFIX: env["WORKSTREAM_KEY_PREFIX"] ?? "",
+            WORKSTREAM_ENCRYPTION_KEYS: env["WORKSTREAM_ENCRYPTION_KEYS"] ?? "",
+            WORKSTREAM_QUEUE_CONFIG: env["WORKSTREAM_QUEUE_CONFIG"] ?? "",
+            WORKSTREAM_NOTIFY_MODE: env["WORKSTREAM_NOTIFY_MODE"] ?? "",
+          },
+          log,
+        });
+        stops.push(() => w.stop());
+        workerIds.push(id);
+      }
+    }
+    return { apiUrl: http.url, redisUrl: redis.url, upstashUrl: rest.url, adminKey: env["WORKSTREAM_ADMIN_KEY"]!, workerIds, stop };
   } catch (e) {
     await stop();
     throw e;
