@@ -39,6 +39,6 @@ describe("routes ↔ handlers ↔ operations ↔ OpenAPI", () => {
     expect(JSON.stringify(body)).toContain("work_order_id");
     expect(JSON.stringify(body)).toContain("sensitive");
     expect(doc.paths["/v1/jobs/{id}/ack"]!["post"].responses["409"].description).toContain("lease_lost");
-    expect(doc.paths["/v1/dlq"]!["get"].parameters.map((p: { name: string }) => p.name)).toEqual(["queue", "reason", "error", "since", "until", "limit", "cursor"]);
+    expect(doc.paths["/v1/dlq"]!["get"].parameters.map((p: { name: string }) => p.name)).toEqual(["queue", "reason", "error", "fingerprint", "since", "until", "limit", "cursor"]);
   });
 });

@@ -45,6 +45,24 @@ describe.each(TRANSPORTS)("dead-letter triage over %s", (transport) => {
     await expect(engine.dlqList({ cursor: "garbage!" })).rejects.toMatchObject({ code: "validation_error" });
   });
 
+  it("fingerprints errors so one cause groups together whatever ids and numbers its messages carry, and filters by it", async () => {
+    const { engine } = makeEngine(transport);
+    await deadLetter(engine, "t1", { name: "TimeoutError", message: "Timeout after 3012 ms on job 9f1c2d3e-1111-4a4a-8b8b-0123456789ab (attempt 4)" });
+    await deadLetter(engine, "t2", { name: "TimeoutError", message: "timeout after 2990 ms on job 03ab44cd-2222-4c4c-9d9d-abcdefabcdef (attempt 12)" });
+    await deadLetter(engine, "t3", { name: "TimeoutError", message: "timeout after 15 ms on   build  deadbeefcafe01" });
+    await deadLetter(engine, "o1", { name: "Error", message: "Timeout after 3012 ms on job 9f1c2d3e-1111-4a4a-8b8b-0123456789ab (attempt 4)" });
+    await deadLetter(engine, "v1", { name: "ValidationError", message: "bad repo url", retryable: false });
+
+    const all = (await engine.dlqList()).entries;
+    const fp = Object.fromEntries(all.map((e) => [e.id, e.fingerprint]));
+    for (const f of Object.values(fp)) expect(f).toMatch(/^[0-9a-f]{12}$/);
+    expect(fp["t1"]).toBe(fp["t2"]); // same cause, other numbers and job id
+    expect(new Set([fp["t1"], fp["t3"], fp["o1"], fp["v1"]]).size).toBe(4); // other words, other name, other cause
+    expect((await engine.dlqList({ fingerprint: fp["t1"] })).entries.map((e) => e.id)).toEqual(["t2", "t1"]);
+    expect((await engine.dlqList({ fingerprint: fp["t1"], reason: "non_retryable" })).entries).toEqual([]);
+    await expect(engine.dlqList({ fingerprint: "XYZ" })).rejects.toMatchObject({ code: "validation_error" });
+  });
+
   it("inspects, replays (idempotently, optionally with an edited payload) and the replayed job completes", async () => {
     const { engine } = makeEngine(transport);
     await deadLetter(engine, "x", { message: "flaky" });

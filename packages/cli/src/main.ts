@@ -52,7 +52,7 @@ commands:
   status <job-id>                    a job's status, attempts, result or error
   stats                              queue stats and workers
   workers suspend|resume <id>        stop a worker claiming new jobs, or let it claim again
-  dlq list [--queue Q] [--reason R] [--limit N] [--cursor C]
+  dlq list [--queue Q] [--reason R] [--fingerprint F] [--limit N] [--cursor C]
   dlq show <job-id>
   dlq replay <job-id>... [--payload JSON]
   dlq purge <job-id> | --all [--queue Q]
@@ -347,6 +347,7 @@ const dlqCmd: Command = async (args, io, open) => {
     payload: { type: "string" },
     all: { type: "boolean" },
     reason: { type: "string" },
+    fingerprint: { type: "string" },
   });
   const [action, ...ids] = positionals;
   const out = (json: unknown, text: string) => io.stdout(values.json ? `${JSON.stringify(json)}\n` : text);
@@ -360,17 +361,18 @@ const dlqCmd: Command = async (args, io, open) => {
   };
   switch (action) {
     case "list": {
-      if (ids.length) throw new UsageError("usage: workstream dlq list [--queue Q] [--limit N] [--cursor C]");
+      if (ids.length) throw new UsageError("usage: workstream dlq list [--queue Q] [--reason R] [--fingerprint F] [--limit N] [--cursor C]");
       const limit = intArg(values.limit, "--limit");
       return withQueue(async (q) => {
         const page = await q.dlqList({
           ...(values.queue !== undefined ? { queues: [str(values.queue)!] } : {}),
           ...(values.reason !== undefined ? { reason: str(values.reason)! } : {}),
+          ...(values.fingerprint !== undefined ? { fingerprint: str(values.fingerprint)! } : {}),
           ...(limit !== undefined ? { limit } : {}),
           ...(values.cursor !== undefined ? { cursor: str(values.cursor)! } : {}),
         });
-        const rows = page.entries.map((e) => [e.id, e.queue, e.reason, e.attempts, e.deadLetteredAt, e.error?.message.slice(0, 60) ?? ""]);
-        out(page, `${table(["job", "queue", "reason", "attempts", "dead-lettered", "error"], rows)}\n${page.nextCursor ? `more: --cursor ${page.nextCursor}\n` : ""}`);
+        const rows = page.entries.map((e) => [e.id, e.queue, e.reason, e.attempts, e.deadLetteredAt, e.fingerprint, e.error?.message.slice(0, 60) ?? ""]);
+        out(page, `${table(["job", "queue", "reason", "attempts", "dead-lettered", "fingerprint", "error"], rows)}\n${page.nextCursor ? `more: --cursor ${page.nextCursor}\n` : ""}`);
       });
     }
     case "show": {

@@ -220,7 +220,7 @@ export class Queue {
   }
 
   /**
-   * Lists dead-lettered jobs (filter by queue, reason, fingerprint, time; paginated).
+   * Lists dead-lettered jobs (filter by queue, reason, error text or fingerprint, time; paginated).
    *
    * @example
    * const page = await queue.dlqList({ queue: "default", limit: 20 });

@@ -16,6 +16,11 @@ export interface DlqEntry {
   deadLetteredAt: string;
   attempts: number;
   error: JobError | null;
+  /**
+   * Groups entries with one cause: 12 hex digits from the error's name and its message with
+   * numbers, UUIDs and long hex ids blanked out (dlq_list.lua). Filter by it with `fingerprint`.
+   */
+  fingerprint: string;
 }
 
 export const DlqListOptions = z.object({
@@ -24,6 +29,8 @@ export const DlqListOptions = z.object({
   reason: z.string().max(64).optional(),
   /** Case-insensitive text in the error's message or name. */
   errorContains: z.string().max(200).optional(),
+  /** Only entries whose error has this fingerprint (as a listed entry reports it). */
+  fingerprint: z.string().regex(/^[0-9a-f]{12}$/, "fingerprint: 12 hex digits, as a listed entry reports it").optional(),
   /** Dead-lettered at or after this time (ms). */
   since: z.number().int().min(0).optional(),
   /** Dead-lettered at or before this time (ms). */
@@ -43,7 +50,7 @@ export interface DlqPage {
 const ListReply = z.object({
   entries: z.preprocess(
     listFromLua,
-    z.array(z.object({ id: z.string(), queue: z.string(), type: z.union([z.string(), z.literal(false)]), reason: z.union([z.string(), z.literal(false)]), at: z.number(), attempts: z.number().nullable().optional(), error: z.union([z.string(), z.literal(false)]).optional() })),
+    z.array(z.object({ id: z.string(), queue: z.string(), type: z.union([z.string(), z.literal(false)]), reason: z.union([z.string(), z.literal(false)]), at: z.number(), attempts: z.number().nullable().optional(), error: z.union([z.string(), z.literal(false)]).optional(), fingerprint: z.string() })),
   ),
   next: z.union([z.tuple([z.number(), z.string()]), z.literal(false)]),
 });
@@ -61,7 +68,7 @@ export async function dlqList(ctx: EngineContext, input: DlqListOptions = {}): P
   const c = decodeCursor(o.cursor);
   const max = o.until !== undefined && (c.score === "+inf" || o.until < Number(c.score)) ? String(o.until) : c.score;
   const idCut = max === c.score ? c.id : "";
-  const args = [o.since ?? "-inf", max, idCut, o.limit, o.reason ?? "", (o.errorContains ?? "").toLowerCase(), 500, ...queues];
+  const args = [o.since ?? "-inf", max, idCut, o.limit, o.reason ?? "", (o.errorContains ?? "").toLowerCase(), 500, o.fingerprint ?? "", ...queues];
   const reply = ListReply.parse(JSON.parse(await ctx.run("dlq_list", args)));
   return {
     entries: reply.entries.map((e) => ({
@@ -72,6 +79,7 @@ export async function dlqList(ctx: EngineContext, input: DlqListOptions = {}): P
       deadLetteredAt: new Date(e.at).toISOString(),
       attempts: e.attempts ?? 0,
       error: e.error ? JobError.parse(JSON.parse(e.error)) : null,
+      fingerprint: e.fingerprint,
     })),
     nextCursor: reply.next ? Buffer.from(`${reply.next[0]}:${reply.next[1]}`).toString("base64url") : null,
   };

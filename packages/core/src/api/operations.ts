@@ -507,7 +507,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
   }),
 
   dlqList: op("dlqList", {
-    summary: "List dead-lettered jobs (filter by queue, reason, error text, time; paginated)",
+    summary: "List dead-lettered jobs (filter by queue, reason, error text or fingerprint, time; paginated)",
     tag: "dlq",
     roles: CONTROLLER_ROLES,
     audit: false,
@@ -520,6 +520,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
         queues: query.queue,
         reason: query.reason,
         errorContains: query.error,
+        fingerprint: query.fingerprint,
         since: query.since,
         until: query.until,
         limit: query.limit,

@@ -231,6 +231,7 @@ export const DlqListQuery = z
     queue: qList(QueueName, 50).optional().describe("Comma-separated queue names."),
     reason: z.enum(["max_attempts", "non_retryable", "lease_expired"]).optional(),
     error: z.string().min(1).max(200).optional().describe("Case-insensitive text in the error's name or message."),
+    fingerprint: z.string().regex(/^[0-9a-f]{12}$/).optional().describe("Only entries with this error fingerprint (as entries report it): one cause, whatever ids or numbers its messages carry."),
     since: qTime.optional(),
     until: qTime.optional(),
     limit: qInt(1, 100).optional(),
@@ -245,6 +246,7 @@ export const DlqEntryView = z.object({
   deadLetteredAt: IsoDate,
   attempts: z.number().int(),
   error: JobError.nullable(),
+  fingerprint: z.string().describe("12 hex digits grouping entries with one cause: the error's name and message with numbers, UUIDs and long hex ids blanked out."),
 });
 export const DlqListResponse = z.object({ entries: z.array(DlqEntryView), nextCursor: z.string().nullable() });
 export const DlqReplayBody = z

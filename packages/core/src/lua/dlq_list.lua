@@ -10,14 +10,29 @@
 -- ARGV[7]  reason filter ("" = any)
 -- ARGV[8]  error text filter, lower-case, plain substring of the error message or name ("" = any)
 -- ARGV[9]  most entries to examine in this call (bounds the work when filters reject many)
--- ARGV[10+] queues
--- Returns JSON: {entries=[{id, queue, type, reason, at, attempts, error}], next=[score, id]|false}
+-- ARGV[10] error fingerprint filter ("" = any; see fingerprint below)
+-- ARGV[11+] queues
+-- Returns JSON: {entries=[{id, queue, type, reason, at, attempts, error, fingerprint}], next=[score, id]|false}
 -- (Lua's cjson encodes an empty list as {}: readers accept both.)
 -- @include keys
 local min, max, cid = ARGV[3], ARGV[4], ARGV[5]
-local limit, reason, text, budget = tonumber(ARGV[6]), ARGV[7], ARGV[8], tonumber(ARGV[9])
+local limit, reason, text, budget, want_fp = tonumber(ARGV[6]), ARGV[7], ARGV[8], tonumber(ARGV[9]), ARGV[10]
+
+-- An error's fingerprint groups failures with one cause: the first 12 hex digits of the SHA-1 of
+-- its name and its message with the parts that vary per job blanked out (UUIDs and runs of 8+ hex
+-- digits become '*', numbers '#', whitespace runs one space), so "timeout after 3012 ms on job
+-- 9f1c…" and "timeout after 2990 ms on job 03ab…" share one.
+local function fingerprint(e)
+  local msg = string.lower(tostring(e.message or ''))
+  msg = string.gsub(msg, '%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x', '*')
+  msg = string.gsub(msg, '%x%x%x%x%x%x%x%x+', '*')
+  msg = string.gsub(msg, '%d+', '#')
+  msg = string.gsub(msg, '%s+', ' ')
+  return string.sub(redis.sha1hex(tostring(e.name or 'Error') .. '\n' .. string.sub(msg, 1, 500)), 1, 12)
+end
+
 local cands = {}
-for i = 10, #ARGV do
+for i = 11, #ARGV do
   local q = ARGV[i]
   local rows = redis.call('ZREVRANGEBYSCORE', k_dlq(q), max, min, 'WITHSCORES', 'LIMIT', 0, budget + 1)
   for k = 1, #rows, 2 do
@@ -39,14 +54,23 @@ for _, c in ipairs(cands) do
   local j = redis.call('HMGET', k_job(c.id), 'type', 'dlq_reason', 'attempts', 'error')
   local ok = j[1] ~= false
   if ok and reason ~= '' and j[2] ~= reason then ok = false end
+  local e = {}
+  if ok and j[4] then
+    local decoded, v = pcall(cjson.decode, j[4])
+    if decoded and type(v) == 'table' then e = v end
+  end
   if ok and text ~= '' then
-    local e = j[4] and cjson.decode(j[4]) or {}
     local hay = string.lower((e.message or '') .. ' ' .. (e.name or ''))
     if not string.find(hay, text, 1, true) then ok = false end
   end
+  local fp = ''
+  if ok then
+    fp = fingerprint(e)
+    if want_fp ~= '' and fp ~= want_fp then ok = false end
+  end
   if ok then
     entries[#entries + 1] = { id = c.id, queue = c.q, type = j[1], reason = j[2], at = c.score,
-      attempts = tonumber(j[3]), error = j[4] }
+      attempts = tonumber(j[3]), error = j[4], fingerprint = fp }
   end
 end
 local more = last ~= nil and examined < #cands
