@@ -4,6 +4,11 @@
  * This table is the single source for the infrastructure (`infra/api.ts` wires one route per
  * entry), the local stack (which serves the same handlers) and the OpenAPI document. It has no
  * imports so that SST's config bundler and the Lambda bundles can both read it.
+ *
+ * Two kinds of route: `api` routes (under /v1) are the operations of packages/core/src/api, each
+ * authenticated and in the OpenAPI document (`API_ROUTES`); `page` routes serve a static page that
+ * holds no data and needs no key (the web dashboard, which then calls the /v1 API with the key
+ * its user types in).
  */
 export interface RouteDef {
   /** Stable resource-friendly name, also the handler's file name under `functions/http/`. */
@@ -13,6 +18,8 @@ export interface RouteDef {
   readonly path: string;
   /** Handler reference as SST expects it: file path without extension, then the export. */
   readonly handler: string;
+  /** `api`: an operation of packages/core/src/api (key required, in the OpenAPI document); `page`: a static page. */
+  readonly kind: "api" | "page";
 }
 
 const route = (name: string, method: RouteDef["method"], path: string): RouteDef => ({
@@ -20,7 +27,10 @@ const route = (name: string, method: RouteDef["method"], path: string): RouteDef
   method,
   path,
   handler: `functions/http/${name}.handler`,
+  kind: "api",
 });
+
+const page = (name: string, path: string): RouteDef => ({ name, method: "GET", path, handler: `functions/http/${name}.handler`, kind: "page" });
 
 export const ROUTES: readonly RouteDef[] = [
   // Producers
@@ -55,7 +65,12 @@ export const ROUTES: readonly RouteDef[] = [
   route("keysRevoke", "DELETE", "/v1/keys/{id}"),
   route("auditList", "GET", "/v1/audit"),
   route("openapi", "GET", "/v1/openapi.json"),
+  // Pages (no data, no key: they call the routes above with the key their user types in)
+  page("dashboard", "/dashboard"),
 ];
+
+/** The operations' routes (under /v1): what the API service runs and the OpenAPI document lists. */
+export const API_ROUTES: readonly RouteDef[] = ROUTES.filter((r) => r.kind === "api");
 
 /** Scheduled functions (EventBridge, every minute). */
 export const CRONS = [

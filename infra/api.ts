@@ -16,6 +16,7 @@ export const api = new sst.aws.ApiGatewayV2("Api");
 for (const r of ROUTES) {
   api.route(
     `${r.method} ${r.path}`,
-    lambdaFunction(r.handler, { link: apiLink, timeout: settings.lambda.apiTimeout }),
+    // A page (the dashboard) is static: it reads no secret, so it is linked to none.
+    lambdaFunction(r.handler, { link: r.kind === "page" ? [] : apiLink, timeout: settings.lambda.apiTimeout }),
   );
 }

@@ -3,7 +3,7 @@
  * configuration answers with a 500 naming the variable instead of crashing the container).
  */
 import { ApiService, connect, Engine, type RedisPort } from "../../packages/core/src/index.ts";
-import { ROUTES } from "../routes.ts";
+import { API_ROUTES } from "../routes.ts";
 import { apiConfigFromEnv } from "./config.ts";
 import { apiHooks, workerControl } from "./integrations.ts";
 
@@ -25,7 +25,7 @@ export function runtime(): Runtime {
     redis: port,
     keyring: config.keyring,
     bootstrapAdmin: config.bootstrapAdmin,
-    routes: ROUTES,
+    routes: API_ROUTES,
     maxBodyBytes: config.maxBodyBytes,
     auditMaxEntries: config.auditMaxEntries,
     hooks: apiHooks(engine, config.notify),

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS, WorkerRegistry, type OperationName } from "../../packages/core/src/index.ts";
-import { ROUTES } from "../../functions/routes.ts";
+import { API_ROUTES } from "../../functions/routes.ts";
 import { openPort, rawRedis } from "../support/engines.ts";
 import { call, configureApiEnv, createKey, handlerOf, SAMPLE, toReply, v2Event, type ApiTestEnv, type EventInit, type Reply } from "./support.ts";
 
@@ -156,7 +156,7 @@ describe("every route, successfully", () => {
 const ROLE_KEYS = ["producer", "worker", "controller", "admin"] as const;
 
 describe("auth matrix: every route × no key / bad key / wrong role / right role", () => {
-  it.each(ROUTES.map((r) => [r.name as OperationName]))("%s", async (name) => {
+  it.each(API_ROUTES.map((r) => [r.name as OperationName]))("%s", async (name) => {
     const sample = SAMPLE[name];
     await err(name, { ...sample, key: null }, 401, "unauthorized");
     await err(name, { ...sample, key: "ws_abcd1234_" + "x".repeat(43) }, 401, "unauthorized");

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS, parseKeyring, type Keyring, type OperationName } from "../../packages/core/src/index.ts";
 import { dispatch } from "../../functions/_lib/router.ts";
-import { ROUTES } from "../../functions/routes.ts";
+import { API_ROUTES } from "../../functions/routes.ts";
 import { snapshot } from "../support/engines.ts";
 import { call, configureApiEnv, createKey, SAMPLE, toReply, v2Event, type ApiTestEnv } from "./support.ts";
 
@@ -74,13 +74,13 @@ const bodies = (name: OperationName) =>
     fc.constantFrom("{", "[1,", "null", '{"payload":', "\u0000", '{"a":1}garbage', "[]".repeat(1000), "[".repeat(100) + "]".repeat(100)),
   );
 
-const RUNS_PER_ROUTE = Math.floor(1800 / ROUTES.length);
+const RUNS_PER_ROUTE = Math.floor(1800 / API_ROUTES.length);
 
 describe("fuzz: malformed bodies at every route", () => {
-  it(`${RUNS_PER_ROUTE} malformed bodies per route (${ROUTES.length} routes): only 4xx, stable codes, nothing written`, async () => {
+  it(`${RUNS_PER_ROUTE} malformed bodies per route (${API_ROUTES.length} routes): only 4xx, stable codes, nothing written`, async () => {
     const before = await state();
     const statuses = new Map<number, number>();
-    for (const route of ROUTES) {
+    for (const route of API_ROUTES) {
       const name = route.name as OperationName;
       const role = OPERATIONS[name].roles[0]!;
       await fc.assert(

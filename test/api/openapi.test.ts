@@ -1,16 +1,24 @@
 /**
  * The route table, the handlers, the operations and the OpenAPI document agree: every route has a
- * handler file exporting `handler` and an operation; the document has every route, its roles, its
- * parameters and its error codes, generated from the same zod schemas that validate requests.
+ * handler file exporting `handler`; every API route an operation; the document has every API route,
+ * its roles, its parameters and its error codes, generated from the same zod schemas that validate
+ * requests. Page routes (the dashboard, test/api/dashboard.test.ts) live outside /v1 and the document.
  */
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildOpenApi, OPERATION_NAMES, OPERATIONS } from "../../packages/core/src/index.ts";
-import { ROUTES } from "../../functions/routes.ts";
+import { API_ROUTES, ROUTES } from "../../functions/routes.ts";
 
 describe("routes ↔ handlers ↔ operations ↔ OpenAPI", () => {
-  it("every route has a one-line handler file and an operation, and vice versa", async () => {
-    expect(new Set(ROUTES.map((r) => r.name))).toEqual(new Set(OPERATION_NAMES));
+  it("every route has a one-line handler file, every API route an operation, and vice versa", async () => {
+    expect(new Set(API_ROUTES.map((r) => r.name))).toEqual(new Set(OPERATION_NAMES));
+    expect(API_ROUTES.every((r) => r.path.startsWith("/v1/"))).toBe(true);
+    for (const r of ROUTES.filter((x) => x.kind !== "api")) {
+      expect(r.kind, r.name).toBe("page");
+      expect(r.path.startsWith("/v1/"), r.name).toBe(false);
+      expect(r.method, r.name).toBe("GET");
+      expect(OPERATION_NAMES as readonly string[], r.name).not.toContain(r.name);
+    }
     for (const r of ROUTES) {
       expect(existsSync(new URL(`../../functions/http/${r.name}.ts`, import.meta.url)), r.name).toBe(true);
       const mod = (await import(`../../functions/http/${r.name}.ts`)) as { handler?: unknown };
@@ -20,9 +28,10 @@ describe("routes ↔ handlers ↔ operations ↔ OpenAPI", () => {
   });
 
   it("documents every route with roles, path parameters, bodies and error codes", () => {
-    const doc = buildOpenApi(ROUTES) as { openapi: string; paths: Record<string, Record<string, any>> };
+    const doc = buildOpenApi(API_ROUTES) as { openapi: string; paths: Record<string, Record<string, any>> };
     expect(doc.openapi).toBe("3.1.0");
-    for (const r of ROUTES) {
+    expect(Object.keys(doc.paths).every((p) => p.startsWith("/v1/"))).toBe(true);
+    for (const r of API_ROUTES) {
       const op = doc.paths[r.path]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${r.path}`).toBeDefined();
       expect(op.operationId).toBe(r.name);

@@ -132,12 +132,13 @@ describe.each(["prod", "dev", "prodWorkers"])("stage %s", (name) => {
     }
   });
 
-  it("links the API's secrets to every route function", () => {
+  it("links the API's secrets to every API route function, and none to the static dashboard page", () => {
     const built = builds(e());
-    const apiHandlers = new Set(ROUTES.map((r) => r.handler));
-    const apiBuilds = [...built.values()].filter((b) => apiHandlers.has(b.handler));
-    expect(apiBuilds).toHaveLength(ROUTES.length);
-    for (const b of apiBuilds) expect(b.links, b.handler).toEqual([...API_SECRETS].sort());
+    const kindOf = new Map(ROUTES.map((r) => [r.handler, r.kind]));
+    const routeBuilds = [...built.values()].filter((b) => kindOf.has(b.handler));
+    expect(routeBuilds).toHaveLength(ROUTES.length);
+    for (const b of routeBuilds) expect(b.links, b.handler).toEqual(kindOf.get(b.handler) === "page" ? [] : [...API_SECRETS].sort());
+    expect(routeBuilds.some((b) => kindOf.get(b.handler) === "page")).toBe(true);
   });
 
   it("schedules reclaim and metrics every minute with the cron secrets", () => {

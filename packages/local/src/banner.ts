@@ -41,6 +41,7 @@ export function devBanner(i: BannerInfo): string {
   return `
 Workstream local stack
   HTTP API        ${i.apiUrl}   (routes under /v1; OpenAPI: ${i.apiUrl}/v1/openapi.json)
+  dashboard       ${i.apiUrl}/dashboard   (sign in with the admin key below)
   redis-server    ${i.redisUrl}
   Upstash REST    ${i.upstashUrl}
   maintenance     ${i.maintenance}
