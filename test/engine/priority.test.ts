@@ -54,6 +54,18 @@ describe.each(TRANSPORTS)("claim order and permissions over %s", (transport) => 
     expect(await drain(engine, { workerId: "lead", permissionLevels: ["autonomous", "supervised", "human_required"] })).toEqual(["h1", "s1", "a1", "hp"]);
   });
 
+  it("an id repeated within one batch is enqueued once, with its first spec", async () => {
+    const { engine } = makeEngine(transport);
+    const res = await engine.enqueueBatch([
+      { id: "twice", payload: { n: 1 }, type: "first" },
+      { id: "other", payload: {}, dependsOn: ["twice"] },
+      { id: "twice", payload: { n: 2 }, type: "second", priority: "high" },
+    ]);
+    expect(res.map((r) => [r.id, r.status, r.created])).toEqual([["twice", "pending", true], ["other", "deferred", true], ["twice", "pending", false]]);
+    expect(await engine.getJob("twice")).toMatchObject({ type: "first", payload: { n: 1 }, queue: "default" });
+    expect((await engine.stats(["default"]))[0]).toMatchObject({ pending: 1, deferred: 1 });
+  });
+
   it("batch enqueue stores every job in one call, idempotent per id", async () => {
     const { engine } = makeEngine(transport);
     await engine.enqueue({ id: "b2", payload: { old: true } });

@@ -1,12 +1,14 @@
 /**
- * Decoding the flat replies of claim.lua and ack.lua: the jobs they lease and the ack outcomes.
+ * Decoding the flat replies of the hot-path scripts: enqueue.lua's outcomes, the jobs claim.lua and
+ * ack.lua lease, and the ack outcomes.
  *
- * These replies are on every busy worker's path (one per batch of jobs), so they are flat arrays
+ * These replies are on every producer's and busy worker's path, so they are flat arrays
  * rather than JSON, and are checked here by hand rather than with zod: a per-item zod union over a
  * 100-job reply cost more than the rest of the decoding. The checks are the same a schema would
  * make (types, integer fields, known enums, exact widths), and a reply that fails them throws
  * ReplyShapeError naming the item, like a zod failure would.
  */
+import { JOB_STATUSES, type JobStatus } from "./job.ts";
 import { PERMISSION_LEVELS } from "./keys.ts";
 import type { PermissionLevel, Priority } from "./messages.ts";
 
@@ -55,6 +57,14 @@ export const CLAIMED_WIDTH = 13;
 /** Items per ack outcome in ack.lua's reply. */
 export const ACK_WIDTH = 5;
 
+/** enqueue.lua's reply: each job's status and whether it was created, or why nothing was written. */
+export type EnqueueReply =
+  | { ok: true; jobs: Array<{ status: JobStatus; created: boolean }> }
+  | { ok: false; code: "job_not_found" | "dependency_failed" | "self_dependency"; id: string; status: string };
+
+const ENQUEUE_ERRORS: ReadonlySet<string> = new Set(["job_not_found", "dependency_failed", "self_dependency"]);
+const STATUSES: ReadonlySet<string> = new Set(JOB_STATUSES);
+
 const PRIORITIES: ReadonlySet<string> = new Set(["critical", "high", "normal", "low"]);
 const LEVELS: ReadonlySet<string> = new Set(PERMISSION_LEVELS);
 
@@ -86,6 +96,24 @@ function json(text: string, what: string, script: string): unknown {
 export function flatReply(raw: unknown, script: string): Flat {
   if (!Array.isArray(raw)) throw new ReplyShapeError(script, `expected an array, got ${typeof raw}`);
   return raw;
+}
+
+/** Reads enqueue.lua's reply for `expected` jobs. */
+export function readEnqueueReply(raw: unknown, expected: number): EnqueueReply {
+  const flat = flatReply(raw, "enqueue");
+  if (flat[0] === "error") {
+    const code = str(flat, 1, "enqueue");
+    if (!ENQUEUE_ERRORS.has(code) || flat.length !== 4) throw new ReplyShapeError("enqueue", `unknown error reply ${JSON.stringify(flat)}`);
+    return { ok: false, code: code as "job_not_found" | "dependency_failed" | "self_dependency", id: str(flat, 2, "enqueue"), status: str(flat, 3, "enqueue") };
+  }
+  if (flat[0] !== "ok" || flat.length !== 1 + 2 * expected) throw new ReplyShapeError("enqueue", `has ${flat.length} items, expected ok and ${2 * expected}`);
+  const jobs = new Array<{ status: JobStatus; created: boolean }>(expected);
+  for (let k = 0, i = 1; k < expected; k++, i += 2) {
+    const status = str(flat, i, "enqueue");
+    if (!STATUSES.has(status)) throw new ReplyShapeError("enqueue", `item ${i}: unknown job status "${status}"`);
+    jobs[k] = { status: status as JobStatus, created: int(flat, i + 1, "enqueue") === 1 };
+  }
+  return { ok: true, jobs };
 }
 
 /**

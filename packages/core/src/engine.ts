@@ -22,7 +22,7 @@ import { QueueRegistry, queueForPriority } from "./queues.ts";
 import { encodeRetryPolicy, isRetryable } from "./retry.ts";
 import { settleCallbacks, takeCallbacks, type DroppedCallback, type QueuedCallback, type TakeCallbacksOptions } from "./callbacks.ts";
 import { runScript, runScriptRaw } from "./scripts.ts";
-import { ACK_WIDTH, CLAIMED_WIDTH, flatReply, readAckOutcomes, readClaimed, type AckOutcome, type Claimed, type ClaimedJob, type Lease } from "./claimed.ts";
+import { ACK_WIDTH, CLAIMED_WIDTH, flatReply, readAckOutcomes, readClaimed, readEnqueueReply, type AckOutcome, type Claimed, type ClaimedJob, type Lease } from "./claimed.ts";
 import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
@@ -238,7 +238,7 @@ export class Engine {
   }
 
   /** Validates a request and resolves it against its queue into the spec the enqueue script stores. */
-  private toSpec(input: EnqueueRequestInput, now: number) {
+  private toSpec(input: EnqueueRequestInput, now: number): JobSpec {
     const r = validate(EnqueueRequest, input, "");
     const queue = this.queues.get(r.queue ?? queueForPriority(r.priority));
     const payload = JSON.stringify(r.payload);
@@ -287,14 +287,13 @@ export class Engine {
         throw e;
       }
     });
-    const raw = await this.run("enqueue", specs.map((s) => JSON.stringify(s)));
-    const reply = parseJson(EnqueueReply, raw);
-    if (!Array.isArray(reply)) {
-      if (reply.error === "job_not_found") throw new ValidationError(`dependsOn: job "${reply.id}" does not exist`, { path: ["dependsOn"], jobId: reply.id });
-      if (reply.error === "self_dependency") throw new ValidationError(`dependsOn: job "${reply.id}" cannot depend on itself`, { path: ["dependsOn"], jobId: reply.id });
-      throw new ValidationError(`dependsOn: job "${reply.id}" already ${reply.status ?? "failed"}; this job could never start`, { path: ["dependsOn"], jobId: reply.id });
+    const reply = readEnqueueReply(await this.runRaw("enqueue", specs.flatMap(specArgs)), specs.length);
+    if (!reply.ok) {
+      if (reply.code === "job_not_found") throw new ValidationError(`dependsOn: job "${reply.id}" does not exist`, { path: ["dependsOn"], jobId: reply.id });
+      if (reply.code === "self_dependency") throw new ValidationError(`dependsOn: job "${reply.id}" cannot depend on itself`, { path: ["dependsOn"], jobId: reply.id });
+      throw new ValidationError(`dependsOn: job "${reply.id}" already ${reply.status || "failed"}; this job could never start`, { path: ["dependsOn"], jobId: reply.id });
     }
-    return reply.map((r, i) => ({ ...r, queue: specs[i]!.queue }));
+    return reply.jobs.map((r, i) => ({ id: specs[i]!.id, status: r.status, created: r.created, queue: specs[i]!.queue }));
   }
 
   /**
@@ -612,10 +611,34 @@ export class Engine {
   }
 }
 
-const EnqueueReply = z.union([
-  z.array(z.object({ id: z.string(), status: JobStatus, created: z.boolean() })),
-  z.object({ error: z.enum(["job_not_found", "dependency_failed", "self_dependency"]), id: z.string(), status: z.string().optional() }),
-]);
+/** A validated job resolved against its queue: what enqueue.lua stores (field names as in the record). */
+interface JobSpec {
+  id: string;
+  /** The engine generated the id, so no job can exist under it. */
+  fresh: boolean;
+  queue: string;
+  level: PermissionLevel;
+  priority: string;
+  type: string;
+  payload: string;
+  max_attempts: number;
+  timeout_ms: number;
+  ttl_ms: number;
+  retry: string;
+  result_ttl_ms: number;
+  failure_ttl_ms: number;
+  dlq_ttl_ms: number;
+  run_at: number;
+  callback_url: string;
+  depends_on: string[];
+  created_at: string;
+}
+
+/** A spec as enqueue.lua reads it: SPEC_WIDTH fields by position, then the dependency count and ids. */
+function specArgs(s: JobSpec): Array<string | number> {
+  return [s.id, s.fresh ? 1 : 0, s.queue, s.level, s.priority, s.type, s.payload, s.max_attempts, s.timeout_ms, s.ttl_ms, s.retry,
+    s.result_ttl_ms, s.failure_ttl_ms, s.dlq_ttl_ms, s.run_at, s.callback_url, s.created_at, s.depends_on.length, ...s.depends_on];
+}
 
 const FailError = z.object({
   name: z.string().max(256).default("Error"),
