@@ -104,7 +104,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <section id="view-jobs" class="view" hidden>
   <div class="bar"><h2>Job lookup</h2></div>
   <form id="job-form" method="post">
-    <label>Job id <input id="job-id" name="id" required maxlength="128" spellcheck="false" autocomplete="off"></label>
+    <label>Job id <input id="job-id" required maxlength="128" spellcheck="false" autocomplete="off"></label>
     <button type="submit">Look up</button>
   </form>
   <p id="job-status" class="status" role="status"></p>

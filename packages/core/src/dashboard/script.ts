@@ -432,14 +432,15 @@ var WorkstreamDashboard = (function () {
       }).then(function () { state.statsBusy = false; });
     }
 
-    function loadJob(id) {
+    // after: the status line to show once loaded (the outcome of the action that caused the reload).
+    function loadJob(id, after) {
       id = trim(id || "");
       if (!id) return;
       $("job-id").value = id;
       say("job-status", "Loading\u2026");
       api("getJob", { params: { id: id } }).then(function (job) {
         setHtml("job", renderJob(job));
-        say("job-status", "");
+        say("job-status", after || "");
       }).catch(function (e) {
         setHtml("job", "");
         say("job-status", e.message, true);
@@ -456,23 +457,23 @@ var WorkstreamDashboard = (function () {
       b.disabled = n === 0;
       b.textContent = n === 0 ? "Replay selected" : "Replay selected (" + n + ")";
     }
-    function loadDlq() {
+    function loadDlq(after) {
       state.dlqFilters = readDlqFilters();
       var filtered = !!(state.dlqFilters.queue || state.dlqFilters.reason || state.dlqFilters.error || state.dlqFilters.fingerprint);
       say("dlq-status", "Loading\u2026");
       api("dlqList", { query: dlqQuery(state.dlqFilters, state.dlqCursor) }).then(function (page) {
         state.dlqPage = page;
         setHtml("dlq", renderDlq(page, { selected: state.selected, hasPrevious: state.dlqCursors.length > 0, filtered: filtered }));
-        say("dlq-status", "");
+        say("dlq-status", after || "");
       }).catch(function (e) {
         say("dlq-status", e.message, true);
       });
       updateReplaySelected();
     }
-    function reloadDlqFromStart() {
+    function reloadDlqFromStart(after) {
       state.dlqCursor = null;
       state.dlqCursors = [];
-      loadDlq();
+      loadDlq(after);
     }
     function replay(ids) {
       if (ids.length === 0) return;
@@ -480,8 +481,7 @@ var WorkstreamDashboard = (function () {
       api("dlqReplay", { body: { ids: ids } }).then(function (reply) {
         ids.forEach(function (id) { delete state.selected[id]; });
         setHtml("dlq-detail", "");
-        reloadDlqFromStart();
-        say("dlq-status", "Replayed \u2014 " + replayText(reply));
+        reloadDlqFromStart("Replayed \u2014 " + replayText(reply));
       }).catch(function (e) { say("dlq-status", e.message, true); });
     }
 
@@ -514,8 +514,7 @@ var WorkstreamDashboard = (function () {
       } else if (action === "job-cancel") {
         if (!window.confirm("Cancel job " + id + "?")) return;
         api("cancelJob", { params: { id: id } }).then(function (r) {
-          say("job-status", "Cancelled (was " + r.previous + ").");
-          loadJob(id);
+          loadJob(id, "Cancelled (was " + r.previous + ").");
         }).catch(function (e) { say("job-status", e.message, true); });
       } else if (action === "dlq-queue") {
         $("dlq-filters").elements.queue.value = b.getAttribute("data-queue");
@@ -541,8 +540,7 @@ var WorkstreamDashboard = (function () {
         api("dlqPurgeOne", { params: { id: id } }).then(function () {
           delete state.selected[id];
           setHtml("dlq-detail", "");
-          loadDlq();
-          say("dlq-status", "Purged " + id + ".");
+          loadDlq("Purged " + id + ".");
         }).catch(function (e) { say("dlq-status", e.message, true); });
       }
     }
@@ -574,7 +572,9 @@ var WorkstreamDashboard = (function () {
       var form = ev.target;
       if (!(form instanceof HTMLFormElement)) return;
       ev.preventDefault();
-      if (form.id === "key-form") {
+      // getAttribute, not form.id: a form's controls shadow its properties (a control named "id" would be form.id)
+      var formId = form.getAttribute("id");
+      if (formId === "key-form") {
         var key = trim($("key-input").value);
         $("key-input").value = "";
         if (!/^\S+$/.test(key)) return say("key-status", "Paste an API key (ws_<id>_<secret>).", true);
@@ -582,9 +582,9 @@ var WorkstreamDashboard = (function () {
         try { window.sessionStorage.setItem(KEY_STORAGE, key); } catch (e) { /* kept in memory only */ }
         say("key-status", "");
         signedIn();
-      } else if (form.id === "job-form") {
+      } else if (formId === "job-form") {
         loadJob($("job-id").value);
-      } else if (form.id === "dlq-filters") {
+      } else if (formId === "dlq-filters") {
         reloadDlqFromStart();
       } else if (form.classList.contains("answer")) {
         var status = form.querySelector(".form-status");
@@ -602,7 +602,7 @@ var WorkstreamDashboard = (function () {
       }
     });
     document.addEventListener("reset", function (ev) {
-      if (ev.target instanceof HTMLFormElement && ev.target.id === "dlq-filters") window.setTimeout(reloadDlqFromStart, 0);
+      if (ev.target instanceof HTMLFormElement && ev.target.getAttribute("id") === "dlq-filters") window.setTimeout(function () { reloadDlqFromStart(); }, 0);
     });
 
     window.setInterval(function () {
