@@ -57,6 +57,16 @@ const statusOf = (engine: Engine, id: string): Promise<Job> => engine.getJob(id)
 const allActive = (engine: Engine, ids: string[]) => async () => (await Promise.all(ids.map((id) => statusOf(engine, id)))).every((j) => j.status === "active");
 
 describe("worker process signals", () => {
+  it("exits 1 with one line naming the Redis address and the connection error, never the password, when Redis is unreachable", async () => {
+    // port 1 on loopback: nothing listens, so every connect is refused
+    const w = worker({ WORKSTREAM_REDIS_URL: "redis://:hunter2-secret@127.0.0.1:1", WORKSTREAM_QUEUES: "default" });
+    const exit = await within(w.exited, 45_000, "worker without a reachable Redis exits");
+    expect(exit.code).toBe(1);
+    const last = w.stderr().trim().split("\n").at(-1);
+    expect(last).toBe("workstream worker: could not register with Redis at redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1");
+    expect(w.stderr() + w.lines.join("\n")).not.toContain("hunter2-secret");
+  });
+
   it("SIGTERM lets in-flight jobs finish within the grace period, then exits 0", async () => {
     const { engine, env, prefix } = setup({ WORKSTREAM_CONCURRENCY: "4", WORKSTREAM_SHUTDOWN_GRACE_MS: "15000" });
     const ids = ["a", "b", "c", "d"];

@@ -181,6 +181,16 @@ export interface RunOptions {
   stdout?: (line: string) => void;
 }
 
+/** host:port of a Redis URL, for messages: never the password. */
+export function redisAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
 /**
  * Runs the worker process until it is told to stop. Resolves the exit code; never throws.
  *
@@ -228,7 +238,11 @@ export async function runWorkerProcess(opts: RunOptions): Promise<number> {
 
   const url = engineConfig.connection.url;
   const port = tcpPort(url);
-  port.client.on("error", (e: Error) => logger.warn("redis connection error", { error: e.message }));
+  let lastConnectionError: string | null = null;
+  port.client.on("error", (e: Error) => {
+    lastConnectionError = e.message;
+    logger.warn("redis connection error", { error: e.message });
+  });
   port.client.on("reconnecting", (delayMs: number) => logger.warn("redis reconnecting", { delayMs }));
   let worker: Worker;
   try {
@@ -258,7 +272,9 @@ export async function runWorkerProcess(opts: RunOptions): Promise<number> {
   try {
     await worker.start();
   } catch (e) {
-    errLine(`workstream worker: could not register with Redis: ${e instanceof Error ? e.message : String(e)}`);
+    // ioredis gives up with "max retries per request"; the connection error says why.
+    const why = lastConnectionError ?? (e instanceof Error ? e.message : String(e));
+    errLine(`workstream worker: could not register with Redis at ${redisAddress(url)}: ${why}`);
     port.client.disconnect();
     return 1;
   }
