@@ -88,6 +88,14 @@ describe.concurrent("workstream CLI: usage and configuration errors", { timeout:
     expect(oneLine(r.stderr)).toBe(true);
     expect(r.stderr).toContain("not found");
   });
+
+  it("exits 1 with one line naming the address and the cause, not the password, when Redis is unreachable", async () => {
+    // port 1 on loopback: nothing listens; the client gives up after its reconnect attempts (~10 s)
+    const r = await runCli(["stats"], { WORKSTREAM_REDIS_URL: "redis://:hunter2-secret@127.0.0.1:1" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("workstream stats: could not reach Redis at redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n");
+    expect(r.stdout).toBe("");
+  }, 45_000);
 });
 
 describe.concurrent("workstream CLI: enqueue, status, stats", { timeout: 120_000 }, () => {

@@ -117,6 +117,13 @@ export class EncryptionUnavailableError extends WorkstreamError {
   }
 }
 
+/** Redis could not be reached (the TCP client gave up reconnecting for this command). */
+export class RedisUnavailableError extends WorkstreamError {
+  constructor(address: string, cause: string) {
+    super("redis_error", `could not reach Redis at ${address}: ${cause}`, { address });
+  }
+}
+
 export class ConfigError extends WorkstreamError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super("config_error", message, details);

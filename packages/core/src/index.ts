@@ -8,7 +8,7 @@ export * from "./job.ts";
 export * from "./enqueue-request.ts";
 export * from "./engine.ts";
 export type { RedisPort, BlockingRedisPort } from "./transports/port.ts";
-export { tcpPort, type TcpPort } from "./transports/tcp.ts";
+export { redisAddress, tcpPort, type TcpPort } from "./transports/tcp.ts";
 export { upstashPort, type UpstashPort } from "./transports/upstash.ts";
 export { connect } from "./transports/connect.ts";
 export * from "./dlq.ts";

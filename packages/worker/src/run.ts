@@ -19,6 +19,7 @@ import {
   notifyConfigFromEnv,
   parseKeyring,
   PermissionLevel,
+  redisAddress,
   tcpPort,
   Worker,
   type JobHandler,
@@ -179,16 +180,6 @@ export interface RunOptions {
   stderr?: (line: string) => void;
   /** Log lines (default: stdout). */
   stdout?: (line: string) => void;
-}
-
-/** host:port of a Redis URL, for messages: never the password. */
-export function redisAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return "(unparsable URL)";
-  }
 }
 
 /**

@@ -2,7 +2,18 @@
  * TCP transport (ioredis): workers on Fargate and local runs. Supports blocking reads.
  */
 import { Redis, type RedisOptions } from "ioredis";
+import { RedisUnavailableError } from "../errors.ts";
 import type { BlockingRedisPort } from "./port.ts";
+
+/** scheme://host:port of a Redis URL, for messages: never the password. */
+export function redisAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "(unparsable Redis URL)";
+  }
+}
 
 export interface TcpPort extends BlockingRedisPort {
   /** The underlying client, for tests and tools that need raw commands. */
@@ -12,13 +23,23 @@ export interface TcpPort extends BlockingRedisPort {
 export function tcpPort(url: string, options: RedisOptions = {}): TcpPort {
   // A separate connection for blocking waits: a blocked connection cannot serve script calls.
   const client = new Redis(url, { maxRetriesPerRequest: 20, enableAutoPipelining: true, ...options });
+  // Commands reject with their own errors; listening here keeps ioredis from printing every failed
+  // reconnect as "Unhandled error event" with a stack, and remembers why the connection is down.
+  let lastError: string | null = null;
+  const remember = (conn: Redis) => conn.on("error", (e: Error) => void (lastError = e.message));
+  remember(client);
+  // ioredis gives up on a command with "max retries per request"; say where and why instead.
+  const explained = (e: unknown): never => {
+    if (e instanceof Error && e.name === "MaxRetriesPerRequestError") throw new RedisUnavailableError(redisAddress(url), lastError ?? e.message);
+    throw e;
+  };
   let blocking: Redis | undefined;
   return {
     client,
-    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
-    eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
+    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args).catch(explained),
+    eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args).catch(explained),
     async waitForEntries(streams, timeoutMs) {
-      blocking ??= client.duplicate();
+      blocking ??= remember(client.duplicate());
       const ids = streams.map((s) => s.afterId);
       const keys = streams.map((s) => s.key);
       const res = await blocking.xread("COUNT", 1, "BLOCK", Math.max(1, Math.floor(timeoutMs)), "STREAMS", ...keys, ...ids);
@@ -27,7 +48,7 @@ export function tcpPort(url: string, options: RedisOptions = {}): TcpPort {
     async waitForList(key, timeoutMs) {
       // Its own connection: several jobs of one worker may wait at once, and a blocked
       // connection serves nobody else.
-      const conn = client.duplicate();
+      const conn = remember(client.duplicate());
       try {
         return (await conn.blpop(key, Math.max(0.01, timeoutMs / 1000))) !== null;
       } finally {
