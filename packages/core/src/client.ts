@@ -16,7 +16,7 @@ import { validate } from "./validate.ts";
 import { WorkerRegistry, type WorkerStats } from "./worker/registry.ts";
 import { AuditLog, type AuditEvent } from "./security/audit.ts";
 import { scriptRunner } from "./security/runner.ts";
-import { assertAuthenticEnvelopes, openAll, parseKeyring, sealPaths, type Keyring } from "./security/encryption.ts";
+import { assertAuthenticEnvelopes, openAll, parseKeyring, sealPaths, sealReplayPayload, type Keyring } from "./security/encryption.ts";
 import { ValidationError } from "./errors.ts";
 
 /** The keyring variable, as the API and the worker read it. */
@@ -235,18 +235,28 @@ export class Queue {
    * @example
    * const job = await queue.dlqGet("debate-7");
    */
-  dlqGet(jobId: string): Promise<Job> {
-    return this.engine.dlqGet(jobId);
+  async dlqGet(jobId: string): Promise<Job> {
+    const job = await this.engine.dlqGet(jobId);
+    return this.keyring ? { ...job, payload: openAll(job.payload, this.keyring).value } : job;
   }
 
   /**
-   * Replays dead-lettered jobs to their origin queue with fresh attempts (optionally a new payload).
+   * Replays dead-lettered jobs to their origin queue with fresh attempts (optionally a new payload,
+   * for exactly one id). An edited payload is stored sealed where the stored one was (a payload
+   * read with dlqGet, edited and replayed stays encrypted), or at `sensitive` (paths into
+   * `{payload}`) when given.
    *
    * @example
    * await queue.dlqReplay(["debate-7"], { payload: { rounds: 2 } });
    */
-  dlqReplay(ids: readonly string[], opts?: { payload?: unknown }): Promise<Array<{ id: string; outcome: ReplayOutcome }>> {
-    return this.engine.dlqReplay(ids, opts);
+  async dlqReplay(ids: readonly string[], opts: { payload?: unknown; sensitive?: readonly string[] } = {}): Promise<Array<{ id: string; outcome: ReplayOutcome }>> {
+    if (opts.payload === undefined) {
+      if (opts.sensitive !== undefined) throw new ValidationError("sensitive needs an edited payload", { path: ["sensitive"] });
+      return this.engine.dlqReplay(ids);
+    }
+    if (ids.length !== 1) throw new ValidationError("an edited payload replays exactly one job", { path: ["payload"] });
+    const stored = opts.sensitive === undefined ? (await this.engine.getJob(ids[0]!).catch(() => null))?.payload : undefined;
+    return this.engine.dlqReplay(ids, { payload: sealReplayPayload(stored, opts.payload, opts.sensitive, this.keyring) });
   }
 
   /**

@@ -11,7 +11,7 @@ import { RequestNotFoundError } from "../requests.ts";
 import type { Job } from "../job.ts";
 import type { ApiKeyStore, AuthPrincipal, Role } from "../security/api-keys.ts";
 import type { AuditLog } from "../security/audit.ts";
-import { assertAuthenticEnvelopes, openAll, sealPaths, sealedPaths, type Keyring } from "../security/encryption.ts";
+import { assertAuthenticEnvelopes, openAll, sealPaths, sealReplayPayload, type Keyring } from "../security/encryption.ts";
 import { validate } from "../validate.ts";
 import * as S from "./schemas.ts";
 
@@ -559,14 +559,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
       let opts: { payload?: unknown } = {};
       if (body.payload !== undefined) {
         assertAuthenticEnvelopes(body.payload, ctx.keyring, "body.payload");
-        let paths = body.sensitive;
-        if (paths === undefined) {
-          // default: keep sealed whatever was sealed in the stored payload and is still in the edit
-          const current = await ctx.engine.getJob(body.ids[0]!).catch(() => null);
-          paths = (current ? sealedPaths(current.payload) : []).filter((p) => hasPath(body.payload, p.split("."))).map((p) => `payload.${p}`);
-        }
-        const sealed = sealPaths({ payload: body.payload }, paths, ctx.keyring, ["payload"]);
-        opts = { payload: sealed["payload"] };
+        const current = body.sensitive === undefined ? await ctx.engine.getJob(body.ids[0]!).catch(() => null) : null;
+        opts = { payload: sealReplayPayload(current?.payload, body.payload, body.sensitive, ctx.keyring) };
       }
       const results = await ctx.engine.dlqReplay(body.ids, opts);
       return {
@@ -706,12 +700,3 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
   }),
 };
 
-function hasPath(root: unknown, segs: readonly string[]): boolean {
-  let v: unknown = root;
-  for (const s of segs) {
-    if (Array.isArray(v)) v = /^\d+$/.test(s) ? v[Number(s)] : undefined;
-    else if (typeof v === "object" && v !== null && Object.prototype.hasOwnProperty.call(v, s)) v = (v as Record<string, unknown>)[s];
-    else return false;
-  }
-  return v !== undefined;
-}

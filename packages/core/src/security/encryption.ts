@@ -185,3 +185,26 @@ export function assertAuthenticEnvelopes(root: unknown, ring: Keyring | null, wh
     return env;
   });
 }
+
+/**
+ * An edited payload for a DLQ replay, as it may be stored: refuses envelopes this deployment did
+ * not make, then seals `sensitive` (paths into `{payload}`) or, by default, every path that was
+ * sealed in the stored payload and is still in the edit — so a payload read decrypted, edited and
+ * replayed goes back to Redis encrypted where it was before. Without a keyring such paths are
+ * refused (EncryptionUnavailableError), never stored in clear.
+ */
+export function sealReplayPayload(stored: unknown, edited: unknown, sensitive: readonly string[] | undefined, ring: Keyring | null): unknown {
+  assertAuthenticEnvelopes(edited, ring, "payload");
+  const paths = sensitive ?? sealedPaths(stored).filter((p) => hasPath(edited, p.split("."))).map((p) => `payload.${p}`);
+  return sealPaths({ payload: edited }, paths, ring, ["payload"])["payload"];
+}
+
+function hasPath(root: unknown, segs: readonly string[]): boolean {
+  let v: unknown = root;
+  for (const s of segs) {
+    if (Array.isArray(v)) v = /^\d+$/.test(s) ? v[Number(s)] : undefined;
+    else if (typeof v === "object" && v !== null && Object.prototype.hasOwnProperty.call(v, s)) v = (v as Record<string, unknown>)[s];
+    else return false;
+  }
+  return v !== undefined;
+}
