@@ -43,7 +43,7 @@ describe("notifications over the HTTP API", () => {
     expect(a.status).toBe(200);
     const sent = published(`${HOOK}/cb-api`);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.headers["upstash-deduplication-id"]).toBe("cb-api:completed");
+    expect(sent[0]!.headers["upstash-deduplication-id"]).toBe(`cb-api:completed:${Date.parse(JSON.parse(sent[0]!.body).finishedAt)}`);
     expect(JSON.parse(sent[0]!.body)).toMatchObject({ jobId: "cb-api", outcome: "completed", result: { ok: 1 }, attempts: 1 });
   });
 

@@ -60,16 +60,17 @@ describe("QStash delivery", () => {
     t.clock.advance(1500);
     const ack = await t.engine.ack("cb1", c2.lease.token, { answer: 42 });
     const [report] = await afterAck(ctx, { jobId: "cb1", ack }); // sent from the outbox the ack wrote to
-    expect(report).toMatchObject({ kind: "callback", deduplicationId: "cb1:completed", result: { ok: true } });
+    const dedup = `cb1:completed:${t.clock.now()}`; // per finish: a replayed job that finishes again is called back again
+    expect(report).toMatchObject({ kind: "callback", deduplicationId: dedup, result: { ok: true } });
 
     const sent = published(cb);
     expect(sent).toHaveLength(1);
     const h = sent[0]!.headers;
     expect(h["authorization"]).toBe("Bearer test-token");
-    expect(h["upstash-deduplication-id"]).toBe("cb1:completed");
+    expect(h["upstash-deduplication-id"]).toBe(dedup);
     expect(h["upstash-retries"]).toBe("3");
     expect(h["upstash-forward-workstream-event"]).toBe("job.completed");
-    expect(h["upstash-forward-workstream-delivery-id"]).toBe("cb1:completed");
+    expect(h["upstash-forward-workstream-delivery-id"]).toBe(dedup);
     expect(OutcomeMessage.parse(JSON.parse(sent[0]!.body))).toEqual({
       jobId: "cb1", queue: "default", outcome: "completed", result: { answer: 42 }, attempts: 2, finishedAt: new Date(t.clock.now()).toISOString(),
     });
@@ -92,9 +93,20 @@ describe("QStash delivery", () => {
       await afterFail(ctx, { jobId: id, fail: f });
     }
     expect(published(`${HOOK}/nr`).map((r) => JSON.parse(r.body))).toMatchObject([{ jobId: "nr", outcome: "failed", attempts: 1, error: { message: "nr broke", code: "E_BROKE" } }]);
-    expect(published(`${HOOK}/nr`)[0]!.headers["upstash-deduplication-id"]).toBe("nr:failed");
+    expect(published(`${HOOK}/nr`)[0]!.headers["upstash-deduplication-id"]).toBe(`nr:failed:${t.clock.now()}`);
     expect(published(`${HOOK}/ex`).map((r) => JSON.parse(r.body))).toMatchObject([{ jobId: "ex", outcome: "dead_lettered" }]);
     expect(qstash.requests).toHaveLength(2);
+
+    // replayed from the DLQ and dead-lettered again: a new outcome, a new deduplication id
+    t.clock.advance(5_000);
+    expect(await t.engine.dlqReplay(["ex"])).toEqual([{ id: "ex", outcome: "replayed" }]);
+    const c = await t.engine.claim({ workerId: "w" });
+    if (c.status !== "claimed" || c.job.id !== "ex") throw new Error("expected ex");
+    await afterFail(ctx, { jobId: "ex", fail: await t.engine.fail("ex", c.lease.token, { error: { message: "ex broke again" } }) });
+    const ids = published(`${HOOK}/ex`).map((r) => r.headers["upstash-deduplication-id"]);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    expect(ids[1]).toBe(`ex:dead_lettered:${t.clock.now()}`);
   });
 
   it("push mode: one delivery per new job with flow control, retries re-announced not before their due time, waiting work nudged", async () => {
@@ -128,7 +140,7 @@ describe("QStash delivery", () => {
     const retry = published(WORKER).at(-1)!;
     expect(JSON.parse(retry.body)).toEqual({ jobId: "p1", queue: "default", reason: "retry" });
     expect(retry.headers["upstash-not-before"]).toBe(String(Math.ceil(f.nextAttemptAt! / 1000)));
-    expect(retry.headers["upstash-deduplication-id"]).toBe("p1:push:a1");
+    expect(retry.headers["upstash-deduplication-id"]).toBe(`p1:push:a1:${f.nextAttemptAt}`);
 
     // p2 and p3 wait past the nudge threshold: maintenance re-announces up to `parallelism`, once per minute
     t.clock.advance(61_000);
@@ -157,7 +169,7 @@ describe("QStash delivery", () => {
     }
     expect(await deliverCallbacks(ctx)).toEqual([]); // not yet: a failed send is retried after retryAfterMs (60 s)
     const [again] = await deliverCallbacks(ctx, { retryAfterMs: 0 });
-    expect(again).toMatchObject({ kind: "callback", deduplicationId: "x:completed", result: { ok: true } });
+    expect(again).toMatchObject({ kind: "callback", deduplicationId: `x:completed:${t.clock.now()}`, result: { ok: true } });
     expect(JSON.parse(published(`${HOOK}/x`).at(-1)!.body)).toMatchObject({ jobId: "x", outcome: "completed", result: "fine" });
     expect(await deliverCallbacks(ctx, { retryAfterMs: 0 })).toEqual([]); // settled: gone from the outbox
   });

@@ -132,7 +132,7 @@ describe("worker process: SST-linked secrets (main.ts)", () => {
       return p.length > 0 ? p : null;
     }, { timeoutMs: 10_000 });
     expect(published!.headers["authorization"]).toBe("Bearer linked-qstash-token");
-    expect(published!.headers["upstash-deduplication-id"]).toBe("q1:completed");
+    expect(published!.headers["upstash-deduplication-id"]).toMatch(/^q1:completed:\d{13}$/);
     expect(JSON.parse(published!.body)).toMatchObject({ jobId: "q1", queue: "default", outcome: "completed", attempts: 1 });
   }, 60_000);
 
@@ -206,7 +206,7 @@ describe("worker process: job callbacks", () => {
 
     const notify = createNotifyContext({ config: notifyConfigFromEnv({}), jobs: engine, queueNames: engine.queues.ordered.map((q) => q.name), log: memoryLogger() });
     const report = await runMaintenance({ engine, redis: port, notify, log: memoryLogger() }, {});
-    expect(report.deliveries).toMatchObject([{ kind: "callback", deduplicationId: "cb-off:completed", result: { ok: true } }]);
+    expect(report.deliveries).toMatchObject([{ kind: "callback", deduplicationId: expect.stringMatching(/^cb-off:completed:\d{13}$/), result: { ok: true } }]);
     const got = posts(receiver, "/cb/off");
     expect(got).toHaveLength(1);
     expect(JSON.parse(got[0]!.body)).toMatchObject({ jobId: "cb-off", queue: "default", outcome: "completed", result: { id: "cb-off", attempt: 1 }, attempts: 1 });

@@ -9,7 +9,7 @@
  * Each outbox entry is with one sender at a time; an entry is removed once handed over (QStash
  * then retries the destination itself), kept for another try `retryAfterMs` later when sending
  * failed, and dropped with an error log after `maxDeliveries` tries. With QStash, the deduplication
- * id `${jobId}:${outcome}` drops a repeated send.
+ * id `${jobId}:${outcome}:${finishedAt}` drops a repeated send of the same finish.
  */
 import type { QueuedCallback, TakeCallbacksOptions } from "../callbacks.ts";
 import { mapLimit, send } from "./deliver.ts";
@@ -48,12 +48,16 @@ export function outcomeMessage(c: QueuedCallback): OutcomeMessage | null {
   return { ...base, error: briefError(c.record.error) };
 }
 
-/** Sends one outcome to a callback URL. Deduplicated on `${jobId}:${outcome}`. */
+/**
+ * Sends one outcome to a callback URL. Deduplicated on `${jobId}:${outcome}:${finishedAt ms}`: a
+ * re-send of the same finish is dropped, while a job replayed from the DLQ that finishes again is
+ * called back again.
+ */
 export function notifyOutcome(ctx: NotifyContext, callbackUrl: string, message: OutcomeMessage): Promise<DeliveryReport> {
   return send(ctx, "callback", {
     url: callbackUrl,
     body: message,
-    deduplicationId: `${message.jobId}:${message.outcome}`,
+    deduplicationId: `${message.jobId}:${message.outcome}:${Date.parse(message.finishedAt)}`,
     retries: ctx.retries,
     headers: { [EVENT_HEADER]: `job.${message.outcome}` },
   });

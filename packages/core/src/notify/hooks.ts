@@ -23,7 +23,7 @@
  *                                              Worker that did (when given `notify`), maintenance
  *                                              (every minute; it also retries failed sends)
  *   DLQ alert webhook (every new DLQ entry)    the maintenance DLQ sweep
- * With QStash, the deduplication id `${jobId}:${outcome}` also drops a repeated send.
+ * With QStash, the deduplication id `${jobId}:${outcome}:${finishedAt}` also drops a repeated send.
  */
 import type { EnqueueResult, FailOutcome, QueueStats } from "../engine.ts";
 import { ConfigError } from "../errors.ts";
@@ -148,7 +148,8 @@ export async function afterFail(ctx: NotifyContext | null, input: AfterFailInput
   const meta = await lookup(ctx, input.jobId, input.queue, input.attempts);
   if (!meta || !ctx.pushQueues[meta.queue]) return [];
   const at = input.fail.nextAttemptAt;
-  reports.push(await push(ctx, meta.queue, input.jobId, "retry", `${input.jobId}:push:a${meta.attempts}`, at !== null && at > ctx.now() ? at : undefined));
+  // the retry's due time makes the id unique per retry: attempt numbers start over after a DLQ replay
+  reports.push(await push(ctx, meta.queue, input.jobId, "retry", `${input.jobId}:push:a${meta.attempts}:${at ?? 0}`, at !== null && at > ctx.now() ? at : undefined));
   return reports;
 }
 
