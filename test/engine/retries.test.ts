@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelayMs, SEED1_INTERVALS, SEED2_BACKOFF } from "../../packages/core/src/index.ts";
+import { retryDelayMs, SEED1_INTERVALS, SEED2_BACKOFF, WorkOrderMessage, workOrderRequest } from "../../packages/core/src/index.ts";
 import { TRANSPORTS, makeEngine, rawRedis } from "../support/engines.ts";
 
 type E = ReturnType<typeof makeEngine>["engine"];
@@ -23,6 +23,27 @@ describe("retry delays (pure)", () => {
 });
 
 describe.each(TRANSPORTS)("retries and dead-lettering over %s", (transport) => {
+  it("a work order is delivered with its retry_count counting the retries made here; the stored message keeps its own", async () => {
+    const { engine, clock } = makeEngine(transport);
+    const wo = WorkOrderMessage.parse({
+      id: "m-rc", task_id: "t-rc", work_order_id: "wo-rc", task_type: "bugfix", permission_level: "autonomous", priority: "normal",
+      repository_url: "https://github.com/acme/app", branch_name: "fix", title: "Fix", description: "", created_at: "2026-12-04T12:00:00Z",
+      max_retries: 3, retry_count: 1, // retried once before it reached this queue: 2 retries left here
+    });
+    await engine.enqueue(workOrderRequest(wo));
+    const counts: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const c = await claimOne(engine);
+      expect(c.job).toMatchObject({ id: "wo-rc", attempt, maxAttempts: 3 });
+      counts.push((c.job.payload as { retry_count: number }).retry_count);
+      await engine.fail("wo-rc", c.lease.token, { error: { message: "flaky" }, retryable: true });
+      clock.advance(3_600_000);
+    }
+    expect(counts).toEqual([1, 2, 3]); // = max_retries on the last attempt
+    expect((await engine.getJob("wo-rc")).status).toBe("failed");
+    expect(((await engine.getJob("wo-rc")).payload as { retry_count: number }).retry_count).toBe(1);
+  });
+
   it("retries with seed 2's backoff (jitter applied), then dead-letters after max attempts with the attempt history", async () => {
     const { engine, clock, randoms } = makeEngine(transport);
     await engine.enqueue({ id: "r1", priority: "low", payload: {} }); // low_priority: 2 retries → 3 attempts

@@ -131,15 +131,18 @@ export function readClaimed(flat: Flat, at: number, script: string, trailing: (n
     if (!LEVELS.has(level)) throw new ReplyShapeError(script, `item ${i + 2}: unknown permission level "${level}"`);
     if (!PRIORITIES.has(priority)) throw new ReplyShapeError(script, `item ${i + 6}: unknown priority "${priority}"`);
     const lastError = str(flat, i + 12, script);
+    const attempt = int(flat, i + 5, script);
+    const type = str(flat, i + 7, script);
+    const payload = json(str(flat, i + 8, script), `item ${i + 8} (payload)`, script);
     out[k] = {
       job: {
         id: str(flat, i, script),
         queue: str(flat, i + 1, script),
         permissionLevel: level as PermissionLevel,
-        attempt: int(flat, i + 5, script),
+        attempt,
         priority: priority as Priority,
-        type: str(flat, i + 7, script),
-        payload: json(str(flat, i + 8, script), `item ${i + 8} (payload)`, script),
+        type,
+        payload: type === "work_order" ? withRetryCount(payload, attempt) : payload,
         maxAttempts: int(flat, i + 9, script),
         createdAt: str(flat, i + 10, script),
         timeoutMs: int(flat, i + 11, script),
@@ -149,6 +152,17 @@ export function readClaimed(flat: Flat, at: number, script: string, trailing: (n
     };
   }
   return out;
+}
+
+/**
+ * Seed 1's WorkOrder counts its retries in `retry_count`. The stored message keeps the count it was
+ * enqueued with; the delivered one adds the retries made here (attempt 2 is the first retry).
+ */
+function withRetryCount(payload: unknown, attempt: number): unknown {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload;
+  const count = (payload as { retry_count?: unknown }).retry_count;
+  if (typeof count !== "number" || !Number.isInteger(count) || attempt <= 1) return payload;
+  return { ...payload, retry_count: count + attempt - 1 };
 }
 
 /** Reads `n` ack outcomes from the start of ack.lua's reply. */
