@@ -207,6 +207,9 @@ export function lambdaEnvironment(s: Settings): Record<string, string> {
   return {
     WORKSTREAM_KEY_PREFIX: s.keyPrefix,
     WORKSTREAM_METRICS_NAMESPACE: s.metricsNamespace,
+    // BacklogPerWorker (the autoscaling metric) counts only the work the Fargate workers can take
+    ...(s.worker.queues ? { WORKSTREAM_BACKLOG_QUEUES: s.worker.queues.join(",") } : {}),
+    WORKSTREAM_BACKLOG_LEVELS: s.worker.permissionLevels.join(","),
     ...runtimeVariables(s.environment, "all"),
   };
 }
@@ -351,6 +354,8 @@ export const RUNTIME_VARIABLES: { readonly [K in RuntimeVariable]-?: VariableSpe
 const NOT_HERE: Record<string, string> = {
   WORKSTREAM_KEY_PREFIX: "it is `keyPrefix`",
   WORKSTREAM_METRICS_NAMESPACE: "it is `metricsNamespace`",
+  WORKSTREAM_BACKLOG_QUEUES: "it follows `worker.queues`",
+  WORKSTREAM_BACKLOG_LEVELS: "it follows `worker.permissionLevels`",
   WORKSTREAM_HANDLER: "set `worker.handler`",
   WORKSTREAM_QUEUES: "set `worker.queues`",
   WORKSTREAM_PERMISSION_LEVELS: "set `worker.permissionLevels`",

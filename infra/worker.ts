@@ -54,7 +54,8 @@ function createWorkers(handler: string) {
 
   /**
    * Target tracking on BacklogPerWorker = (pending + in flight) / workers, published each minute by
-   * the metrics cron with `Queue=ALL`. `sst dev` runs no service, so there is no target to scale.
+   * the metrics cron with `Queue=ALL`, counting only these workers' queues and permission levels
+   * (settings.ts passes them to the cron as WORKSTREAM_BACKLOG_QUEUES / _LEVELS). `sst dev` runs no service, so there is no target to scale.
    */
   const backlogScaling = $dev
     ? undefined

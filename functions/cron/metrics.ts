@@ -28,12 +28,12 @@ export function metricsHandler(deps: MetricsPublisherDeps) {
 function depsFromEnv(): MetricsPublisherDeps {
   const env = linkedEnv();
   const { connection, settings } = configFromEnv(env);
-  const { namespace, thresholds } = metricsConfigFromEnv(env);
+  const { namespace, thresholds, backlog } = metricsConfigFromEnv(env);
   const redis = connect(connection);
   const engine = new Engine({ redis, settings });
   // Lease on the outbox is 50 s: keep every CloudWatch call well inside it.
   const client = new CloudWatchClient({ maxAttempts: 3, requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000 } });
-  return { engine, redis, sink: cloudWatchSink(client), namespace, thresholds, workers: new WorkerRegistry({ redis, keys: engine.keys }) };
+  return { engine, redis, sink: cloudWatchSink(client), namespace, thresholds, backlog, workers: new WorkerRegistry({ redis, keys: engine.keys }) };
 }
 
 export const handler = metricsHandler(depsFromEnv());

@@ -125,7 +125,9 @@ describe.each(["prod", "dev", "prodWorkers"])("stage %s", (name) => {
       expect(variables, f.name).toEqual({
         WORKSTREAM_KEY_PREFIX: "ws:",
         WORKSTREAM_METRICS_NAMESPACE: `Workstream/${stage}`,
-        ...(name === "prodWorkers" ? PROD_WORKERS_ENV : {}),
+        // the autoscaling metric counts what the Fargate workers take
+        WORKSTREAM_BACKLOG_LEVELS: name === "prodWorkers" ? "autonomous,supervised" : "autonomous",
+        ...(name === "prodWorkers" ? { ...PROD_WORKERS_ENV, WORKSTREAM_BACKLOG_QUEUES: "debates,default" } : {}),
         // SST's own (its link/resource plumbing), not ours.
         ...Object.fromEntries(Object.entries(variables).filter(([k]) => k.startsWith("SST_"))),
       });

@@ -152,6 +152,31 @@ describe("CloudWatch metrics", () => {
     }
   });
 
+  it("BacklogPerWorker counts only the queues and permission levels the autoscaled workers take", async () => {
+    const t = makeEngine("tcp");
+    await t.engine.enqueueBatch([
+      { id: "auto-1", payload: {}, permissionLevel: "autonomous" },
+      { id: "auto-2", payload: {}, permissionLevel: "autonomous" },
+      { id: "sup-1", payload: {}, permissionLevel: "supervised" },
+      { id: "human-1", payload: {}, permissionLevel: "human_required" },
+      { id: "low-auto", payload: {}, queue: "low_priority", permissionLevel: "autonomous" },
+    ]);
+    const started = await t.engine.claim({ workerId: "w", queues: ["default"], permissionLevels: ["autonomous"] });
+    expect(started.status).toBe("claimed");
+    const [stats] = await t.engine.stats(["default"]);
+    expect(stats!.byLevel).toEqual({ autonomous: { pending: 1, started: 1 }, supervised: { pending: 1, started: 0 }, human_required: { pending: 1, started: 0 } });
+    const twoWorkers = { workerStats: async () => ({ total: 2, idle: 1, busy: 1, suspended: 0 }) };
+    const backlogFor = async (backlog?: MetricsPublisherDeps["backlog"]) => {
+      const from = cw.requests.length;
+      await publishMetrics({ engine: t.engine, redis: t.port, sink: cloudWatchSink(realClient()), workers: twoWorkers, now: t.clock.now, log: memoryLogger(), ...(backlog && { backlog }) });
+      return sent(from).get("BacklogPerWorker", "ALL")?.Value;
+    };
+    expect(await backlogFor()).toBe(5 / 2); // everything: 4 pending + 1 in flight
+    expect(await backlogFor({ queues: null, levels: ["autonomous"] })).toBe(3 / 2);
+    expect(await backlogFor({ queues: ["default"], levels: ["autonomous"] })).toBe(2 / 2);
+    expect(await backlogFor({ queues: ["default"], levels: ["autonomous", "supervised"] })).toBe(3 / 2);
+  });
+
   it("batches many queues into requests of at most 150 entries", async () => {
     const queues = Array.from({ length: 60 }, (_, i) => ({ ...DEFAULT_QUEUES[1]!, name: `q${i}`, rank: i }));
     const t = makeEngine("tcp", { queues });
@@ -171,7 +196,10 @@ describe("CloudWatch metrics", () => {
   });
 
   it("reads its configuration from the environment, naming a bad variable", () => {
-    expect(metricsConfigFromEnv({})).toEqual({ namespace: "Workstream", thresholds: { pending: 100, failed: 10 } });
+    expect(metricsConfigFromEnv({})).toEqual({ namespace: "Workstream", thresholds: { pending: 100, failed: 10 }, backlog: { queues: null, levels: null } });
+    expect(metricsConfigFromEnv({ WORKSTREAM_BACKLOG_QUEUES: "debates, default", WORKSTREAM_BACKLOG_LEVELS: "autonomous" }).backlog).toEqual({ queues: ["debates", "default"], levels: ["autonomous"] });
+    expect(() => metricsConfigFromEnv({ WORKSTREAM_BACKLOG_LEVELS: "autonomous,root" })).toThrow(/WORKSTREAM_BACKLOG_LEVELS/);
+    expect(() => metricsConfigFromEnv({ WORKSTREAM_BACKLOG_QUEUES: " , " })).toThrow(/WORKSTREAM_BACKLOG_QUEUES/);
     expect(metricsConfigFromEnv({ WORKSTREAM_METRICS_NAMESPACE: "Acme/Queues", WORKSTREAM_ALERT_PENDING: "500" })).toMatchObject({ namespace: "Acme/Queues", thresholds: { pending: 500 } });
     expect(() => metricsConfigFromEnv({ WORKSTREAM_ALERT_FAILED: "ten" })).toThrow(/WORKSTREAM_ALERT_FAILED/);
   });

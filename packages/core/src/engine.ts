@@ -177,6 +177,8 @@ export interface QueueStats {
   /** Entries in the queue's ready streams (XLEN): pending + started. Seed 2's `stream_length`. */
   streamLength: number;
   totals: Record<string, number>;
+  /** pending and started per permission level: what only workers allowed that level can take. */
+  byLevel: Record<PermissionLevel, { pending: number; started: number }>;
 }
 
 export interface TickResult {
@@ -507,6 +509,7 @@ export class Engine {
         oldestPendingAgeMs: s.oldest_ready_at === false ? null : Math.max(0, now - s.oldest_ready_at),
         streamLength: s.stream_length,
         totals,
+        byLevel: Object.fromEntries(PERMISSION_LEVELS.map((l) => [l, s.levels[l] ?? { pending: 0, started: 0 }])) as QueueStats["byLevel"],
       };
     });
   }
@@ -660,6 +663,7 @@ const StatsReply = z.array(
     oldest_ready_at: z.union([z.number(), z.literal(false)]),
     stream_length: z.number(),
     counters: z.union([z.array(z.string()), z.object({})]).transform((c) => (Array.isArray(c) ? c : [])),
+    levels: z.record(z.string(), z.object({ pending: z.number(), started: z.number() })),
   }),
 );
 

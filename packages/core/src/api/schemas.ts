@@ -276,6 +276,9 @@ export const QueueStatsView = z.object({
   oldestPendingAgeMs: z.number().nullable(),
   streamLength: z.number().describe("Entries in the queue's ready streams: pending + started (seed 2's stream_length)."),
   totals: z.record(z.string(), z.number()),
+  byLevel: z
+    .record(PermissionLevel, z.object({ pending: z.number().int(), started: z.number().int() }))
+    .describe("pending and started per permission level: what only workers allowed that level can take."),
 });
 export const WorkerInfoView = z.object({
   workerId: z.string(),

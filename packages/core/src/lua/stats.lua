@@ -5,7 +5,7 @@
 -- ARGV[2]  now (ms)
 -- ARGV[3+] triples: queue, result TTL ms, failure TTL ms
 -- Returns JSON: [{queue, pending, started, scheduled, finished, failed, dlq, deferred, oldest_ready_at,
---   stream_length, counters=[k,v,...]}]
+--   stream_length, counters=[k,v,...], levels={<level>={pending, started}}}]
 -- pending = ready and not yet delivered; started = leased (delivered, not acked; seed 2's
 -- pending_count, the consumer groups' pending entries); stream_length = entries in the queue's ready
 -- streams (XLEN: pending + started);
@@ -17,13 +17,16 @@ local out = {}
 for p = 3, #ARGV, 3 do
   local q = ARGV[p]
   local pending, started, oldest, total = 0, 0, false, 0
+  local levels = {} -- per permission level: what only workers allowed that level can take
   for _, lvl in ipairs(LEVELS) do
     local stream = k_ready(q, lvl)
     local len = redis.call('XLEN', stream)
     total = total + len
+    levels[lvl] = { pending = 0, started = 0 }
     if len > 0 then
       local pel, last = group_state(stream)
       started = started + pel
+      levels[lvl] = { pending = len - pel, started = pel }
       if len - pel > 0 then
         pending = pending + (len - pel)
         local first = redis.call('XRANGE', stream, '(' .. last, '+', 'COUNT', 1)
@@ -42,6 +45,7 @@ for p = 3, #ARGV, 3 do
     dlq = redis.call('ZCARD', k_dlq(q)),
     deferred = redis.call('ZCARD', k_deferred(q)),
     counters = redis.call('HGETALL', k_counters(q)),
+    levels = levels,
   }
 end
 return cjson.encode(out)

@@ -9,7 +9,11 @@
  *   FailedJobs                                Count         failed for good within the failure TTL (seed 1's failed registry)
  * Only `Queue=ALL`:
  *   WorkersBusy, WorkersIdle                  Count         from the worker registry, when one is wired
- *   BacklogPerWorker                          Count         (pending + in flight) / max(1, busy + idle)
+ *   BacklogPerWorker                          Count         (pending + in flight) / max(1, busy + idle), counting
+ *                                                           only the queues and permission levels the
+ *                                                           autoscaled workers take (WORKSTREAM_BACKLOG_QUEUES,
+ *                                                           WORKSTREAM_BACKLOG_LEVELS; default: all), so work
+ *                                                           they cannot take does not scale them out
  *
  * Counts are exact and never lost or doubled: the metrics_take script moves them into an outbox
  * under a lease, and metrics_settle clears the outbox only after CloudWatch accepted them (a failed
@@ -24,6 +28,7 @@ import { describeError, jsonLineLogger, type StructuredLogger } from "../mainten
 import { runScript } from "../scripts.ts";
 import type { RedisPort } from "../transports/port.ts";
 import { envReader } from "../env.ts";
+import { PermissionLevel } from "../messages.ts";
 
 /** The worker registry's counts (packages/core/src/worker provides one); injected. */
 export interface WorkerStatsSource {
@@ -47,7 +52,15 @@ export const METRICS_ENV = {
   namespace: "WORKSTREAM_METRICS_NAMESPACE",
   alertPending: "WORKSTREAM_ALERT_PENDING",
   alertFailed: "WORKSTREAM_ALERT_FAILED",
+  backlogQueues: "WORKSTREAM_BACKLOG_QUEUES",
+  backlogLevels: "WORKSTREAM_BACKLOG_LEVELS",
 } as const;
+
+/** What BacklogPerWorker counts: the autoscaled workers' queues and levels (null: all). */
+export interface BacklogScope {
+  queues: readonly string[] | null;
+  levels: readonly PermissionLevel[] | null;
+}
 
 export interface Thresholds {
   /** Log a warning when a queue has more pending jobs than this (seed 1: 100). */
@@ -59,6 +72,7 @@ export interface Thresholds {
 export interface MetricsConfig {
   namespace: string;
   thresholds: Thresholds;
+  backlog: BacklogScope;
 }
 
 export function metricsConfigFromEnv(env: Record<string, string | undefined> = process.env): MetricsConfig {
@@ -67,7 +81,20 @@ export function metricsConfigFromEnv(env: Record<string, string | undefined> = p
   return {
     namespace: read(METRICS_ENV.namespace, z.string().min(1).max(255).regex(/^[^:]/, "must not start with ':'").regex(/^[\x20-\x7e]+$/, "must be printable ASCII").default("Workstream")),
     thresholds: { pending: read(METRICS_ENV.alertPending, count) ?? 100, failed: read(METRICS_ENV.alertFailed, count) ?? 10 },
+    backlog: {
+      queues: read(METRICS_ENV.backlogQueues, csv(z.string().min(1).max(64))) ?? null,
+      levels: read(METRICS_ENV.backlogLevels, csv(PermissionLevel)) ?? null,
+    },
   };
+}
+
+/** A comma-separated list of at least one item, each checked by `item`. */
+function csv<T>(item: z.ZodType<T, string>) {
+  return z
+    .string()
+    .transform((v) => v.split(",").map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1, "must list at least one"))
+    .optional();
 }
 
 export interface MetricsPublisherDeps {
@@ -77,6 +104,8 @@ export interface MetricsPublisherDeps {
   namespace?: string;
   workers?: WorkerStatsSource | null;
   thresholds?: Thresholds;
+  /** What BacklogPerWorker counts (default: every queue and level). */
+  backlog?: BacklogScope;
   now?: () => number;
   log?: StructuredLogger;
   /** How long a publisher owns the outbox before another may take over (default 50 s). */
@@ -200,6 +229,8 @@ export async function publishMetrics(deps: MetricsPublisherDeps): Promise<Publis
   const gauges: MetricDatum[] = [];
   const all = zero();
   const totals = { pending: 0, started: 0, dlq: 0, oldest: 0, failed: 0 };
+  const scope = deps.backlog ?? { queues: null, levels: null };
+  let backlog = 0;
   const addCounts = (q: string, c: Counts) => {
     counters.push(datum("JobsEnqueued", q, "Count", c.enqueued), datum("JobsCompleted", q, "Count", c.dcount), datum("JobsFailed", q, "Count", c.failed));
     if (c.dcount > 0) {
@@ -224,6 +255,11 @@ export async function publishMetrics(deps: MetricsPublisherDeps): Promise<Publis
     totals.dlq += s.dlq;
     totals.failed += s.failed;
     totals.oldest = Math.max(totals.oldest, oldest);
+    if (scope.queues === null || scope.queues.includes(s.queue)) {
+      for (const [level, n] of Object.entries(s.byLevel)) {
+        if (scope.levels === null || scope.levels.includes(level as PermissionLevel)) backlog += n.pending + n.started;
+      }
+    }
     if (s.pending > thresholds.pending) alerts.push({ level: "warn", kind: "pending", queue: s.queue, value: s.pending, threshold: thresholds.pending });
     if (s.failed > thresholds.failed) alerts.push({ level: "error", kind: "failed", queue: s.queue, value: s.failed, threshold: thresholds.failed });
     if (c.failed > 0) alerts.push({ level: "warn", kind: "dlq_new", queue: s.queue, value: c.failed, threshold: 0 });
@@ -232,7 +268,7 @@ export async function publishMetrics(deps: MetricsPublisherDeps): Promise<Publis
   gauges.push(datum("QueueDepth", "ALL", "Count", totals.pending), datum("InFlight", "ALL", "Count", totals.started), datum("DlqDepth", "ALL", "Count", totals.dlq), datum("OldestPendingAgeSeconds", "ALL", "Seconds", totals.oldest), datum("FailedJobs", "ALL", "Count", totals.failed));
   if (workers) gauges.push(datum("WorkersBusy", "ALL", "Count", workers.busy), datum("WorkersIdle", "ALL", "Count", workers.idle));
   const capacity = Math.max(1, (workers?.busy ?? 0) + (workers?.idle ?? 0));
-  gauges.push(datum("BacklogPerWorker", "ALL", "Count", (totals.pending + totals.started) / capacity));
+  gauges.push(datum("BacklogPerWorker", "ALL", "Count", backlog / capacity));
 
   for (const a of alerts) {
     log.log({ level: a.level, event: `threshold.${a.kind}`, queue: a.queue, value: a.value, threshold: a.threshold });
