@@ -2,7 +2,8 @@
  * Alarms and a dashboard over the metrics the metrics cron publishes each minute in
  * `Workstream/<stage>` (dimension `Queue`, with `Queue=ALL` for the all-queue aggregate).
  * Alarms watch the aggregate because a CloudWatch alarm needs one concrete series, and the
- * queue set is open (user-defined queues).
+ * queue set is open (user-defined queues). For seed 1's per-queue thresholds (pending > 100,
+ * failed > 10) the aggregate is the stricter test: it is above a threshold whenever a queue is.
  */
 import { settingsFor } from "./settings";
 
@@ -86,6 +87,17 @@ export const alarms = {
     periodSeconds: a.failedPeriodSeconds,
     threshold: a.jobsFailed,
     description: `More than ${a.jobsFailed} jobs failed for good (dead-lettered) in ${a.failedPeriodSeconds / 60} min (${settings.stage}).`,
+  }),
+  /**
+   * Seed 1's "failed > 10": jobs in the failed registry (failed for good within the queues' failure
+   * TTL), a level rather than a rate. On the aggregate, so it fires whenever any queue's would.
+   */
+  failedRegistry: alarm("FailedJobsAlarm", {
+    metricName: "FailedJobs",
+    statistic: "Maximum",
+    periodSeconds: 60,
+    threshold: a.failedRegistry,
+    description: `More than ${a.failedRegistry} jobs in the failed registry (${settings.stage}): triage with the dlq API/CLI.`,
   }),
 };
 

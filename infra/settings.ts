@@ -141,6 +141,8 @@ export interface Settings {
     /** Alarm when more than this many jobs fail within `failedPeriodSeconds`. */
     readonly jobsFailed: number;
     readonly failedPeriodSeconds: number;
+    /** Alarm when more than this many jobs sit in the failed registry (seed 1's "failed > 10"). */
+    readonly failedRegistry: number;
   };
 }
 
@@ -183,7 +185,7 @@ export function settingsFor(stage: string, overrides: SettingsOverrides = {}): S
       stopTimeoutSeconds: 120,
     },
     scaling: { targetBacklogPerWorker: 4, scaleInCooldownSeconds: 300, scaleOutCooldownSeconds: 60 },
-    alarms: { dlqDepth: 0, queueDepth: 100, jobsFailed: 10, failedPeriodSeconds: 300 },
+    alarms: { dlqDepth: 0, queueDepth: 100, jobsFailed: 10, failedPeriodSeconds: 300, failedRegistry: 10 },
   };
   const settings: Settings = {
     ...defaults,

@@ -172,7 +172,7 @@ describe.each(["prod", "dev", "prodWorkers"])("stage %s", (name) => {
   it("alarms on new DLQ entries, queue depth and failures into the Alerts topic", () => {
     const topic = `arn:aws:mock:us-east-1:123456789012:${one(e(), "aws:sns/topic:Topic").name}`;
     const alarms = Object.fromEntries(ofType(e(), "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.name, a.inputs]));
-    expect(Object.keys(alarms).sort()).toEqual(["DlqDepthAlarm", "DlqNewEntriesAlarm", "JobsFailedAlarm", "QueueDepthAlarm"]);
+    expect(Object.keys(alarms).sort()).toEqual(["DlqDepthAlarm", "DlqNewEntriesAlarm", "FailedJobsAlarm", "JobsFailedAlarm", "QueueDepthAlarm"]);
     const expected = {
       // Every dead-letter adds to JobsFailed, a per-minute count: each new batch raises it again.
       DlqNewEntriesAlarm: { metricName: "JobsFailed", threshold: 0, statistic: "Sum", period: 60, alarmActions: [topic], okActions: [] },
@@ -180,6 +180,7 @@ describe.each(["prod", "dev", "prodWorkers"])("stage %s", (name) => {
       DlqDepthAlarm: { metricName: "DlqDepth", threshold: 0, statistic: "Maximum", period: 60, alarmActions: [], okActions: [] },
       QueueDepthAlarm: { metricName: "QueueDepth", threshold: 100, statistic: "Maximum", period: 60, alarmActions: [topic], okActions: [topic] },
       JobsFailedAlarm: { metricName: "JobsFailed", threshold: 10, statistic: "Sum", period: 300, alarmActions: [topic], okActions: [topic] },
+      FailedJobsAlarm: { metricName: "FailedJobs", threshold: 10, statistic: "Maximum", period: 60, alarmActions: [topic], okActions: [topic] },
     };
     for (const [alarm, want] of Object.entries(expected)) {
       expect(alarms[alarm], alarm).toMatchObject({
@@ -204,7 +205,7 @@ describe.each(["prod", "dev", "prodWorkers"])("stage %s", (name) => {
     }
     expect(text).not.toContain("undefined");
     for (const w of body.widgets) expect(w.properties.region).toBe("us-east-1");
-    expect(body.widgets[0]!.properties.alarms).toHaveLength(4);
+    expect(body.widgets[0]!.properties.alarms).toHaveLength(5);
   });
 
   it("returns the API URL (no /v1: routes add it), dashboard, alerts topic and what runs the jobs", () => {
@@ -324,7 +325,7 @@ describe("stage prod without a handler (the default)", () => {
 
   it("still deploys the API, the crons and the alarms", () => {
     expect(ofType(e(), "aws:lambda/function:Function")).toHaveLength(ROUTES.length + CRONS.length);
-    expect(ofType(e(), "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(4);
+    expect(ofType(e(), "aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(5);
   });
 });
 

@@ -72,7 +72,7 @@ describe("stage awareness", () => {
   });
 
   it("uses the agreed default thresholds", () => {
-    expect(settingsFor("prod").alarms).toEqual({ dlqDepth: 0, queueDepth: 100, jobsFailed: 10, failedPeriodSeconds: 300 });
+    expect(settingsFor("prod").alarms).toEqual({ dlqDepth: 0, queueDepth: 100, jobsFailed: 10, failedPeriodSeconds: 300, failedRegistry: 10 });
     expect(settingsFor("prod").scaling).toEqual({ targetBacklogPerWorker: 4, scaleInCooldownSeconds: 300, scaleOutCooldownSeconds: 60 });
   });
 });
