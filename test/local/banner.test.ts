@@ -16,7 +16,8 @@ let stack: DevStack;
 let info: BannerInfo;
 
 beforeAll(async () => {
-  stack = await startDevStack({ tick: false });
+  // as `npm run dev` starts by default: one worker (autonomous jobs), which must not take the example's job
+  stack = await startDevStack({ tick: false, workers: { handler: "worker/handler.ts", count: 1 }, workerLog: () => undefined });
   info = { apiUrl: stack.apiUrl, redisUrl: stack.redisUrl, upstashUrl: stack.upstashUrl, adminKey: stack.adminKey, maintenance: "off" };
 });
 afterAll(async () => {
@@ -43,7 +44,7 @@ describe("the dev banner", () => {
     });
     const [enqueued, claimed] = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     expect(enqueued).toMatchObject({ queue: "default", status: "pending" });
-    expect(claimed).toMatchObject({ status: "claimed", job: { id: enqueued.id, payload: { name: "world", api_token: "s3cret" } } });
+    expect(claimed).toMatchObject({ status: "claimed", job: { id: enqueued.id, permissionLevel: "supervised", payload: { name: "world", api_token: "s3cret" } } });
     expect(stdout).toContain("default"); // `workstream stats` reached Redis and listed the queues
   }, 40_000);
 

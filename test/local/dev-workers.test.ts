@@ -3,9 +3,20 @@
  * worker processes (the Fargate entry, through tsx) take the jobs enqueued over the local HTTP API,
  * decrypt sensitive fields with the stack's key, and stop with the stack.
  */
+import { spawn } from "node:child_process";
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevStack, type DevStack } from "../../packages/local/src/dev-stack.ts";
-import { runCli } from "../worker/support.ts";
+import { CLI_BIN, ROOT, runCli, within } from "../worker/support.ts";
+
+/** A port nothing listens on right now (the OS picks it), for a child that needs a fixed one. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
 
 let stack: DevStack;
 const lines: string[] = [];
@@ -47,6 +58,42 @@ describe("the local stack's workers", () => {
     }
     expect(lines.some((l) => l.startsWith("[local-worker-1] ") && l.includes('"worker started"'))).toBe(true);
   }, 30_000);
+
+  it("`workstream dev` starts one worker by default, which runs a job, and stops everything on SIGINT", async () => {
+    const [apiPort, redisPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [CLI_BIN, "dev", "--port", String(apiPort), "--redis-port", String(redisPort), "--no-tick"], {
+      cwd: ROOT,
+      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      await within((async () => { while (!out.includes("Ctrl-C to stop.")) await new Promise((r) => setTimeout(r, 100)); })(), 45_000, `dev banner: ${out}`);
+      expect(out).toMatch(/workers\s+local-worker-1 running worker\/handler\.ts/);
+      const key = /admin key\s+(ws_\S+)/.exec(out)![1]!;
+      const api = `http://127.0.0.1:${apiPort}`;
+      const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+      expect((await fetch(`${api}/v1/jobs`, { method: "POST", headers, body: JSON.stringify({ id: "by-default", payload: { n: 1 } }) })).status).toBe(201);
+      let status = "";
+      for (let i = 0; i < 100 && status !== "completed"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = ((await (await fetch(`${api}/v1/jobs/by-default`, { headers })).json()) as { status: string }).status;
+      }
+      expect(status).toBe("completed");
+    } finally {
+      child.kill("SIGINT");
+      expect(await within(exited, 30_000, "dev stack stops on SIGINT")).toBe(0);
+    }
+    // everything it started is gone: the ports are free again
+    for (const port of [apiPort, redisPort]) {
+      const srv = net.createServer();
+      await new Promise<void>((res, rej) => srv.once("error", rej).listen(port, "127.0.0.1", () => res()));
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  }, 90_000);
 
   it("`workstream dev` answers --help and refuses a bad --workers with exit 2", async () => {
     const help = await runCli(["dev", "--help"], {});

@@ -23,14 +23,18 @@ export function devExports(i: BannerInfo): string[] {
   return [`export API=${i.apiUrl}`, `export KEY=${quote(i.adminKey)}`, `export WORKSTREAM_REDIS_URL=${i.redisUrl}`];
 }
 
-/** A first session over the exported variables: a worker key, a job in, the job claimed, stats. */
+/**
+ * A first session over the exported variables: a worker key, a job in, the job claimed, stats. The
+ * job is `supervised`: the stack's own workers take `autonomous` jobs only, so it waits for this key.
+ */
 export function devTryIt(): string[] {
   return [
-    "# claiming needs a key with the worker role (the admin key may not claim): create one",
+    "# claiming needs a key with the worker role (the admin key may not claim): create one for supervised jobs",
     `export WORKER_KEY=$(curl -s -X POST "$API/v1/keys" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
-    `  -d '{"principal":"local-worker","roles":["worker"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).key')`,
+    `  -d '{"principal":"local-worker","roles":["worker"],"permissionLevels":["supervised"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).key')`,
+    "# a supervised job: the stack's workers take autonomous ones only, so this one waits for your claim",
     `curl -s -X POST "$API/v1/jobs" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
-    `  -d '{"type":"hello","payload":{"name":"world","api_token":"s3cret"},"sensitive":["payload.api_token"]}'; echo`,
+    `  -d '{"type":"hello","permissionLevel":"supervised","payload":{"name":"world","api_token":"s3cret"},"sensitive":["payload.api_token"]}'; echo`,
     `curl -s -X POST "$API/v1/claim" -H "authorization: Bearer $WORKER_KEY" -H 'content-type: application/json' -d '{}'; echo`,
     "npx workstream stats   # the CLI and the SDK use WORKSTREAM_REDIS_URL",
   ];

@@ -1,8 +1,8 @@
 /**
  * `npm run dev` (or `npx workstream dev`): the local stack on 127.0.0.1 — private redis-server,
  * Upstash REST stand-in, the HTTP API (the same Lambda handlers, through @upstash/redis), the
- * maintenance tick, optionally worker processes — and ready-to-paste `export` lines and examples
- * (banner.ts). Ctrl-C stops everything it started.
+ * maintenance tick, worker processes (one by default, running the example handler) — and
+ * ready-to-paste `export` lines and examples (banner.ts). Ctrl-C stops everything it started.
  *
  *   npm run dev -- [--port 8787] [--redis-port 6390] [--no-tick] [--workers N] [--handler PATH]
  */
@@ -13,6 +13,8 @@ import { startDevStack } from "./dev-stack.ts";
 
 /** The example handler the stage defaults use too (worker/handler.ts). */
 const DEFAULT_HANDLER = "worker/handler.ts";
+/** One worker, so jobs enqueued locally run as they would deployed (`--workers 0` for none). */
+const DEFAULT_WORKERS = 1;
 
 function port(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -25,7 +27,7 @@ function port(value: string | undefined, flag: string): number | undefined {
 }
 
 export const DEV_USAGE = `usage: npm run dev -- [--port N] [--redis-port N] [--no-tick] [--workers N] [--handler PATH]
-  --workers N      start N worker processes (default 0) running --handler
+  --workers N      start N worker processes (default ${DEFAULT_WORKERS}; 0 for none) running --handler
   --handler PATH   the job handler module for --workers (default ${DEFAULT_HANDLER}, an example)`;
 
 /** Runs the local stack until SIGINT/SIGTERM; `argv` are the options after `dev`. */
@@ -52,7 +54,7 @@ export async function runDev(argv: string[]): Promise<void> {
     console.log(DEV_USAGE);
     return;
   }
-  const workers = args.workers === undefined ? 0 : Number(args.workers);
+  const workers = args.workers === undefined ? DEFAULT_WORKERS : Number(args.workers);
   if (!Number.isInteger(workers) || workers < 0 || workers > 16) {
     console.error(`--workers must be a whole number from 0 to 16, got "${args.workers}"`);
     process.exit(2);
@@ -73,7 +75,9 @@ export async function runDev(argv: string[]): Promise<void> {
       upstashUrl: stack.upstashUrl,
       adminKey: stack.adminKey,
       maintenance: args["no-tick"] ? "off (--no-tick)" : "reclaim, promotion, expiry, DLQ sweep every 5 s (as the cron)",
-      workers: stack.workerIds.length > 0 ? `${stack.workerIds.join(", ")} running ${args.handler ?? DEFAULT_HANDLER}` : "none (--workers N starts some)",
+      workers: stack.workerIds.length > 0
+        ? `${stack.workerIds.join(", ")} running ${args.handler ?? DEFAULT_HANDLER} (autonomous jobs; --workers N to change)`
+        : "none (--workers 0)",
     }),
   );
   let stopping = false;
