@@ -209,6 +209,8 @@ export function lambdaEnvironment(s: Settings): Record<string, string> {
   return {
     WORKSTREAM_KEY_PREFIX: s.keyPrefix,
     WORKSTREAM_METRICS_NAMESPACE: s.metricsNamespace,
+    // Upstash is reached over the internet: refuse a redis:// or http:// URL at start-up
+    WORKSTREAM_REQUIRE_TLS: "true",
     // BacklogPerWorker (the autoscaling metric) counts only the work the Fargate workers can take
     ...(s.worker.queues ? { WORKSTREAM_BACKLOG_QUEUES: s.worker.queues.join(",") } : {}),
     WORKSTREAM_BACKLOG_LEVELS: s.worker.permissionLevels.join(","),
@@ -356,6 +358,7 @@ export const RUNTIME_VARIABLES: { readonly [K in RuntimeVariable]-?: VariableSpe
 const NOT_HERE: Record<string, string> = {
   WORKSTREAM_KEY_PREFIX: "it is `keyPrefix`",
   WORKSTREAM_METRICS_NAMESPACE: "it is `metricsNamespace`",
+  WORKSTREAM_REQUIRE_TLS: "deployed stages always require TLS to Redis",
   WORKSTREAM_BACKLOG_QUEUES: "it follows `worker.queues`",
   WORKSTREAM_BACKLOG_LEVELS: "it follows `worker.permissionLevels`",
   WORKSTREAM_HANDLER: "set `worker.handler`",

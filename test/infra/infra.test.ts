@@ -125,6 +125,7 @@ describe.each(["prod", "dev", "prodWorkers"])("stage %s", (name) => {
       expect(variables, f.name).toEqual({
         WORKSTREAM_KEY_PREFIX: "ws:",
         WORKSTREAM_METRICS_NAMESPACE: `Workstream/${stage}`,
+        WORKSTREAM_REQUIRE_TLS: "true",
         // the autoscaling metric counts what the Fargate workers take
         WORKSTREAM_BACKLOG_LEVELS: name === "prodWorkers" ? "autonomous,supervised" : "autonomous",
         ...(name === "prodWorkers" ? { ...PROD_WORKERS_ENV, WORKSTREAM_BACKLOG_QUEUES: "debates,default" } : {}),

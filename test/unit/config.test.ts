@@ -27,6 +27,17 @@ describe("configFromEnv", () => {
     expect(c.settings.queues.find((q) => q.name === "debates")).toMatchObject({ rank: 5, timeoutMs: 900_000, maxRetries: 5, ttlMs: 7_200_000 });
   });
 
+  it("with WORKSTREAM_REQUIRE_TLS=true (deployed stages) refuses Redis URLs without TLS, naming the variable", () => {
+    const tls = { WORKSTREAM_REQUIRE_TLS: "true" };
+    expect(configFromEnv({ ...tls, WORKSTREAM_REDIS_URL: "rediss://default:pw@eu1.upstash.io:6379" }).connection.kind).toBe("tcp");
+    expect(configFromEnv({ ...tls, UPSTASH_REDIS_REST_URL: "https://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "t" }).connection.kind).toBe("upstash");
+    expect(() => configFromEnv({ ...tls, WORKSTREAM_REDIS_URL: "redis://default:pw@eu1.upstash.io:6379" })).toThrow(/^WORKSTREAM_REDIS_URL must use TLS \(rediss:\/\/\)/);
+    expect(() => configFromEnv({ ...tls, UPSTASH_REDIS_REST_URL: "http://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "t" })).toThrow(/^UPSTASH_REDIS_REST_URL must use https:\/\//);
+    expect(() => configFromEnv({ WORKSTREAM_REQUIRE_TLS: "yes", WORKSTREAM_REDIS_URL: "rediss://h:6379" })).toThrow(ConfigError);
+    // off (the default, and the local stack): plain URLs are fine
+    expect(configFromEnv({ WORKSTREAM_REDIS_URL: "redis://127.0.0.1:6379" }).connection.kind).toBe("tcp");
+  });
+
   it.each([
     [{}, "WORKSTREAM_REDIS_URL"],
     [{ UPSTASH_REDIS_REST_URL: "https://x.upstash.io" }, "UPSTASH_REDIS_REST_TOKEN"],

@@ -35,6 +35,7 @@ export const ENV = {
   redisUrl: "WORKSTREAM_REDIS_URL",
   upstashUrl: "UPSTASH_REDIS_REST_URL",
   upstashToken: "UPSTASH_REDIS_REST_TOKEN",
+  requireTls: "WORKSTREAM_REQUIRE_TLS",
   keyPrefix: "WORKSTREAM_KEY_PREFIX",
   retryMax: "WORKSTREAM_RETRY_MAX",
   claimIdleMs: "WORKSTREAM_CLAIM_IDLE_MS",
@@ -69,6 +70,14 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   const redisUrl = read(ENV.redisUrl, z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional());
   const upstashUrl = read(ENV.upstashUrl, z.string().url().optional());
   const upstashToken = read(ENV.upstashToken, z.string().min(1).optional());
+  // Deployed stages set it (infra/settings.ts): Redis traffic leaves AWS, so never in clear text.
+  const requireTls = read(ENV.requireTls, z.enum(["true", "false"], "must be true or false").optional()) === "true";
+  if (requireTls && redisUrl && !redisUrl.startsWith("rediss://")) {
+    throw new ConfigError(`${ENV.redisUrl} must use TLS (rediss://) when ${ENV.requireTls}=true`, { variable: ENV.redisUrl });
+  }
+  if (requireTls && upstashUrl && !upstashUrl.startsWith("https://")) {
+    throw new ConfigError(`${ENV.upstashUrl} must use https:// when ${ENV.requireTls}=true`, { variable: ENV.upstashUrl });
+  }
   let connection: RedisConnection;
   if (redisUrl) connection = { kind: "tcp", url: redisUrl };
   else if (upstashUrl && upstashToken) connection = { kind: "upstash", url: upstashUrl, token: upstashToken };
