@@ -63,6 +63,10 @@ export interface RuntimeEnvironment {
   readonly WORKSTREAM_MAX_PAYLOAD_BYTES?: number | string;
   /** How long dead-lettered jobs are kept (default 0 = until cleared). */
   readonly WORKSTREAM_DLQ_RETENTION_DAYS?: number | string;
+  /** How long a worker's question waits for an answer unless it sets its own (default 1800). */
+  readonly WORKSTREAM_REQUEST_TTL_SECONDS?: number | string;
+  /** How long a request record is kept after it closed (default 3600). */
+  readonly WORKSTREAM_REQUEST_RETENTION_SECONDS?: number | string;
   /** API: largest request body, in bytes. */
   readonly WORKSTREAM_MAX_BODY_BYTES?: number | string;
   /** API: audit log length. */
@@ -341,6 +345,8 @@ export const RUNTIME_VARIABLES: { readonly [K in RuntimeVariable]-?: VariableSpe
   WORKSTREAM_JOB_TTL_DAYS: { scope: "all", check: wholeNumber(1) },
   WORKSTREAM_MAX_PAYLOAD_BYTES: { scope: "all", check: wholeNumber(1, 8 * 1024 * 1024) },
   WORKSTREAM_DLQ_RETENTION_DAYS: { scope: "all", check: wholeNumber(0) },
+  WORKSTREAM_REQUEST_TTL_SECONDS: { scope: "all", check: wholeNumber(1, 24 * 3600) },
+  WORKSTREAM_REQUEST_RETENTION_SECONDS: { scope: "all", check: wholeNumber(60, 30 * 24 * 3600) },
   WORKSTREAM_MAX_BODY_BYTES: { scope: "all", check: wholeNumber(1024, 10 * 1024 * 1024) },
   WORKSTREAM_AUDIT_MAX_ENTRIES: { scope: "all", check: wholeNumber(100, 10_000_000) },
   WORKSTREAM_NOTIFY_MODE: { scope: "all", check: oneOf("qstash", "http", "off") },

@@ -173,6 +173,31 @@ describe.each(TRANSPORTS)("a delivery that ends expires its open requests over %
   });
 });
 
+describe.each(TRANSPORTS)("request TTL and retention from the engine's settings over %s", (transport) => {
+  it("a question waits requestTtlMs unless it sets its own; its record and closed entry last requestRetentionMs after", async () => {
+    const { engine, clock } = makeEngine(transport, { requestTtlMs: 5 * 60_000, requestRetentionMs: 2 * 60_000 });
+    await engine.enqueue({ id: "j", payload: {} });
+    const c = await engine.claim({ workerId: "w", leaseMs: 3_600_000 });
+    if (c.status !== "claimed") throw new Error("no job");
+    const q = await engine.askQuestion("j", c.lease.token, { requestType: "question", message: "?", id: "r-set" });
+    expect(Date.parse(q.expires_at) - clock.now()).toBe(5 * 60_000);
+    const pttl = await rawRedis().pttl(engine.keys.request("r-set"));
+    expect(pttl).toBeGreaterThan(7 * 60_000 - 5_000); // expiry + retention, from the engine's clock
+    expect(pttl).toBeLessThanOrEqual(7 * 60_000);
+    const own = await engine.askQuestion("j", c.lease.token, { requestType: "question", message: "?", id: "r-own", ttlMs: 60_000 });
+    expect(Date.parse(own.expires_at) - clock.now()).toBe(60_000);
+
+    await engine.answerRequest("r-set", { responseType: "answer", message: "a", generatedBy: "human" });
+    const closed = engine.keys.requestsClosed();
+    clock.advance(2 * 60_000 - 1);
+    await engine.tick({ trim: true });
+    expect(await rawRedis().zrange(closed, 0, -1)).toContain("r-set");
+    clock.advance(1);
+    await engine.tick({ trim: true });
+    expect(await rawRedis().zrange(closed, 0, -1)).not.toContain("r-set");
+  });
+});
+
 describe.each(TRANSPORTS)("closed requests are trimmed over %s", (transport) => {
   it("the tick's trim drops closed requests older than their retention from requests:closed", async () => {
     const { engine, clock } = makeEngine(transport);

@@ -27,6 +27,14 @@ describe("configFromEnv", () => {
     expect(c.settings.queues.find((q) => q.name === "debates")).toMatchObject({ rank: 5, timeoutMs: 900_000, maxRetries: 5, ttlMs: 7_200_000 });
   });
 
+  it("reads the request TTL and retention in seconds, defaulting to seed 1's 30 min and 1 h", () => {
+    const base = { WORKSTREAM_REDIS_URL: "redis://127.0.0.1:6379" };
+    expect(configFromEnv(base).settings).toMatchObject({ requestTtlMs: 1_800_000, requestRetentionMs: 3_600_000 });
+    expect(configFromEnv({ ...base, WORKSTREAM_REQUEST_TTL_SECONDS: "600", WORKSTREAM_REQUEST_RETENTION_SECONDS: "86400" }).settings).toMatchObject({ requestTtlMs: 600_000, requestRetentionMs: 86_400_000 });
+    expect(() => configFromEnv({ ...base, WORKSTREAM_REQUEST_TTL_SECONDS: "half an hour" })).toThrow(/WORKSTREAM_REQUEST_TTL_SECONDS/);
+    expect(() => configFromEnv({ ...base, WORKSTREAM_REQUEST_RETENTION_SECONDS: "10" })).toThrow(ConfigError);
+  });
+
   it("with WORKSTREAM_REQUIRE_TLS=true (deployed stages) refuses Redis URLs without TLS, naming the variable", () => {
     const tls = { WORKSTREAM_REQUIRE_TLS: "true" };
     expect(configFromEnv({ ...tls, WORKSTREAM_REDIS_URL: "rediss://default:pw@eu1.upstash.io:6379" }).connection.kind).toBe("tcp");

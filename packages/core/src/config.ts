@@ -21,6 +21,10 @@ export const EngineSettings = z.object({
   maxPayloadBytes: z.number().int().positive().max(8 * 1024 * 1024).default(1024 * 1024),
   /** How long dead-lettered jobs are kept (0 = until cleared, the seed's default). */
   dlqRetentionMs: z.number().int().min(0).default(0),
+  /** How long a worker's question waits for an answer unless it sets its own (seed 1: 30 min). */
+  requestTtlMs: z.number().int().min(1000).max(24 * 3_600_000).default(30 * 60_000),
+  /** How long a request record is kept after it closed (answered or expired; seed 1: 1 h). */
+  requestRetentionMs: z.number().int().min(60_000).max(30 * DAY).default(60 * 60_000),
   queues: z.array(QueueConfig).min(1).default([...DEFAULT_QUEUES]),
 });
 export type EngineSettings = z.infer<typeof EngineSettings>;
@@ -42,6 +46,8 @@ export const ENV = {
   jobTtlDays: "WORKSTREAM_JOB_TTL_DAYS",
   maxPayloadBytes: "WORKSTREAM_MAX_PAYLOAD_BYTES",
   dlqRetentionDays: "WORKSTREAM_DLQ_RETENTION_DAYS",
+  requestTtlSeconds: "WORKSTREAM_REQUEST_TTL_SECONDS",
+  requestRetentionSeconds: "WORKSTREAM_REQUEST_RETENTION_SECONDS",
   queueConfig: "WORKSTREAM_QUEUE_CONFIG",
 } as const;
 
@@ -87,6 +93,8 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   const retryMax = read(ENV.retryMax, intFrom(ENV.retryMax));
   const jobTtlDays = read(ENV.jobTtlDays, intFrom(ENV.jobTtlDays));
   const dlqDays = read(ENV.dlqRetentionDays, intFrom(ENV.dlqRetentionDays));
+  const requestTtlS = read(ENV.requestTtlSeconds, intFrom(ENV.requestTtlSeconds));
+  const requestRetentionS = read(ENV.requestRetentionSeconds, intFrom(ENV.requestRetentionSeconds));
   const userQueuesRaw = env[ENV.queueConfig];
   let userQueues: z.infer<typeof UserQueues> = [];
   if (userQueuesRaw) {
@@ -111,6 +119,8 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     maxJobTtlMs: jobTtlDays === undefined ? undefined : jobTtlDays * DAY,
     maxPayloadBytes: read(ENV.maxPayloadBytes, intFrom(ENV.maxPayloadBytes)),
     dlqRetentionMs: dlqDays === undefined ? undefined : dlqDays * DAY,
+    requestTtlMs: requestTtlS === undefined ? undefined : requestTtlS * 1000,
+    requestRetentionMs: requestRetentionS === undefined ? undefined : requestRetentionS * 1000,
     queues: [...merged.values()],
   });
   if (!settings.success) {

@@ -533,7 +533,7 @@ export class Engine {
     for (let pass = 0; pass < (opts.maxPasses ?? 20); pass++) {
       const trim = pass === 0 && opts.trim === true ? "1" : "0";
       const expire = pass === 0 && opts.expire !== false ? "1" : "0";
-      const raw = await this.run("tick", [Math.floor(this.random() * 1e9), perPass, trim, expire, this.settings.claimIdleMs, ...queueArgs]);
+      const raw = await this.run("tick", [Math.floor(this.random() * 1e9), perPass, trim, expire, this.settings.claimIdleMs, this.settings.requestRetentionMs, ...queueArgs]);
       const r = parseJson(TickReply, raw);
       total.reclaimed += r.reclaimed;
       total.promoted += r.promoted;

@@ -25,7 +25,10 @@ import {
 import type { BlockingRedisPort } from "./transports/port.ts";
 import { validate } from "./validate.ts";
 
-/** Seed 1: worker_requests and controller_responses live 30 minutes; records are kept 1 h after. */
+/**
+ * Seed 1: worker_requests and controller_responses live 30 minutes; records are kept 1 h after.
+ * The defaults of EngineSettings' requestTtlMs and requestRetentionMs.
+ */
 export const REQUEST_TTL_MS = 30 * 60_000;
 export const REQUEST_RETENTION_MS = 60 * 60_000;
 
@@ -37,7 +40,8 @@ export const AskInput = z
     /** Thread id; a new thread when absent. */
     conversationId: Id.optional(),
     parentMessageId: Id.nullable().optional(),
-    ttlMs: z.number().int().min(1000).max(24 * 3_600_000).default(REQUEST_TTL_MS),
+    /** How long to wait for an answer; default: the engine's requestTtlMs. */
+    ttlMs: z.number().int().min(1000).max(24 * 3_600_000).optional(),
     /** The request id (idempotency); generated when absent. */
     id: Id.optional(),
   })
@@ -108,6 +112,7 @@ export async function askQuestion(ctx: EngineContext, jobId: string, token: numb
   const a = validate(AskInput, input, "");
   const now = ctx.now();
   const requestId = a.id ?? randomUUID();
+  const ttlMs = a.ttlMs ?? ctx.settings.requestTtlMs;
   const request: WorkerRequestMessage = {
     id: requestId,
     worker_id: job.workerId,
@@ -117,12 +122,12 @@ export async function askQuestion(ctx: EngineContext, jobId: string, token: numb
     message: a.message,
     context: a.context,
     created_at: new Date(now).toISOString(),
-    expires_at: new Date(now + a.ttlMs).toISOString(),
+    expires_at: new Date(now + ttlMs).toISOString(),
     conversation_id: a.conversationId ?? requestId,
     parent_message_id: a.parentMessageId ?? null,
   };
   const reply = LeaseOk.parse(
-    JSON.parse(await ctx.run("ask", [id, token, requestId, JSON.stringify(request), now + a.ttlMs, REQUEST_RETENTION_MS, job.workerId, job.holder])),
+    JSON.parse(await ctx.run("ask", [id, token, requestId, JSON.stringify(request), now + ttlMs, ctx.settings.requestRetentionMs, job.workerId, job.holder])),
   );
   if (!reply.ok) {
     if (reply.code === "job_not_found") throw new JobNotFoundError(id);

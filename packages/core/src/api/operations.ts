@@ -427,7 +427,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
   askQuestion: op("askQuestion", {
     summary: "Ask the controller a question about the leased job",
     description:
-      "clarification / approval / question, with context, threaded by conversation_id and parent_message_id. The job is `waiting` until answered; the request expires after ttl_seconds (default 30 min).",
+      "clarification / approval / question, with context, threaded by conversation_id and parent_message_id. The job is `waiting` until answered; the request expires after ttl_seconds (default WORKSTREAM_REQUEST_TTL_SECONDS, 30 min).",
     tag: "messages",
     roles: WORKER_ROLES,
     audit: true,
@@ -443,7 +443,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
         context: body.context ?? {},
         conversationId: body.conversation_id,
         parentMessageId: body.parent_message_id ?? null,
-        ttlMs: body.ttl_seconds * 1000,
+        ...(body.ttl_seconds !== undefined && { ttlMs: body.ttl_seconds * 1000 }),
         id: body.id,
       }, { holder: ctx.principal.name });
       return { status: 201, body: req, jobId: params.id, details: { requestId: req.id, requestType: req.request_type } };

@@ -204,7 +204,7 @@ export const AskBody = z
     context: JsonObject.optional(),
     conversation_id: Id.optional().describe("Thread id; a new thread (= the request id) when absent."),
     parent_message_id: Id.nullable().optional(),
-    ttl_seconds: z.number().int().min(10).max(86_400).default(1800).describe("The request expires after this long (seed: 30 min)."),
+    ttl_seconds: z.number().int().min(10).max(86_400).optional().describe("The request expires after this long (default: WORKSTREAM_REQUEST_TTL_SECONDS, 30 min as in the seed)."),
     id: Id.optional().describe("Request id, for idempotent retries; generated when absent."),
   })
   .strict();

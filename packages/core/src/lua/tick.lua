@@ -18,17 +18,16 @@
 -- ARGV[6]  "1" to scan ready streams for jobs past their TTL in this pass (claims expire such jobs
 --          on their own, so the scan only keeps stats honest and may run less often)
 -- ARGV[7]  idle time (ms) past which a pending entry is reconciled
--- ARGV[8+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
+-- ARGV[8]  how long a closed request stays in requests:closed (ms; EngineSettings.requestRetentionMs,
+--          which ask also keeps each request record past its expiry)
+-- ARGV[9+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
 -- Returns JSON: {reclaimed, promoted, expired, trimmed, reconciled, more} — more=true when the timer limit was hit.
 -- @include keys
 -- @include job
 -- @include retry
 -- @include transitions
 -- @include streams
--- How long a closed request stays in requests:closed: REQUEST_RETENTION_MS of requests.ts, which
--- ask also keeps each request record past its expiry (test/engine/requests.test.ts checks both
--- sides of this bound).
-local REQUEST_RETENTION_MS = 3600000
+local REQUEST_RETENTION_MS = tonumber(ARGV[8])
 local now, limit, trim, scan = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6] == '1'
 local reclaimed, promoted, fired = fire_timers(now, limit, ARGV[3])
 local expired, trimmed, reconciled = 0, 0, 0
@@ -58,7 +57,7 @@ local function reconcile(stream, idle_ms)
   end
 end
 
-for p = 8, #ARGV, 5 do
+for p = 9, #ARGV, 5 do
   local q, ttl = ARGV[p], tonumber(ARGV[p + 1])
   if scan and ttl > 0 then
     for _, lvl in ipairs(LEVELS) do
