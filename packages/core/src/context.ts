@@ -7,6 +7,8 @@ import type { QueueRegistry } from "./queues.ts";
 export interface EngineContext {
   /** Runs a script with ARGV = [prefix, now, ...args]. */
   run(name: ScriptName, args: ReadonlyArray<string | number>): Promise<string>;
+  /** The same, for scripts that reply with a flat array: the reply as the transport gave it. */
+  runRaw(name: ScriptName, args: ReadonlyArray<string | number>): Promise<unknown>;
   now(): number;
   random(): number;
   readonly keys: KeySpace;

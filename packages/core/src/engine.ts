@@ -27,6 +27,7 @@ import { validate } from "./validate.ts";
 import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
 import type { EngineContext } from "./context.ts";
+import { listJobs, type JobPage, type ListJobsOptions } from "./jobs-list.ts";
 import { dlqGet, dlqList, dlqPurge, dlqPurgeAll, dlqReplay, type DlqListOptions, type DlqPage, type ReplayOutcome } from "./dlq.ts";
 import { answerRequest, askQuestion, getAnswer, listRequests, waitForAnswer, type AnswerInput, type AskInput, type RequestStatus, type RequestView } from "./requests.ts";
 import type { ControllerResponseMessage, WorkerRequestMessage } from "./messages.ts";
@@ -219,6 +220,7 @@ export class Engine {
     this.random = opts.random ?? Math.random;
     this.ctx = {
       run: (name, args) => this.run(name, args),
+      runRaw: (name, args) => this.runRaw(name, args),
       now: this.now,
       random: this.random,
       keys: this.keys,
@@ -549,6 +551,11 @@ export class Engine {
   /** A page of dead-lettered jobs, newest first, filtered by queue, reason, error text and time. */
   dlqList(opts?: DlqListOptions): Promise<DlqPage> {
     return dlqList(this.ctx, opts);
+  }
+
+  /** A page of one queue's jobs in one state (pending, active, scheduled, deferred, completed, failed). */
+  listJobs(opts: ListJobsOptions): Promise<JobPage> {
+    return listJobs(this.ctx, opts);
   }
 
   /** One dead-lettered job in full (payload, error with stack, attempts, history). */

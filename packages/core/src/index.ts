@@ -12,6 +12,7 @@ export { redisAddress, tcpPort, type TcpPort } from "./transports/tcp.ts";
 export { upstashPort, type UpstashPort } from "./transports/upstash.ts";
 export { connect } from "./transports/connect.ts";
 export * from "./dlq.ts";
+export * from "./jobs-list.ts";
 export type { QueuedCallback, DroppedCallback, TakeCallbacksOptions } from "./callbacks.ts";
 export * from "./requests.ts";
 export * from "./worker/index.ts";
