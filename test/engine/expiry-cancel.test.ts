@@ -101,6 +101,8 @@ describe.each(TRANSPORTS)("stats over %s", (transport) => {
       oldestPendingAgeMs: 2500, // j3 became ready at +3 s; now is +5.5 s
       streamLength: 4, // pending + started: entries still in the ready stream
       totals: { enqueued: 7, failed: 1 },
+      // j3, j4 and sup wait; j2 is started
+      byLevel: { autonomous: { pending: 2, started: 1 }, supervised: { pending: 1, started: 0 }, human_required: { pending: 0, started: 0 } },
     });
   });
 });
