@@ -37,6 +37,7 @@ export const ROUTES: readonly RouteDef[] = [
   route("enqueue", "POST", "/v1/jobs"),
   route("enqueueBatch", "POST", "/v1/jobs/batch"),
   route("getJob", "GET", "/v1/jobs/{id}"),
+  route("listJobs", "GET", "/v1/jobs"),
   route("cancelJob", "POST", "/v1/jobs/{id}/cancel"),
   // Workers
   route("claim", "POST", "/v1/claim"),

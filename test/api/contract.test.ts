@@ -134,6 +134,17 @@ describe("every route, successfully", () => {
     await ok("dlqPurgeOne", { key: K.admin, params: { id: "p-1" } }, 200);
     expect((await ok("dlqPurgeAll", { key: K.admin, query: { queue: "default" } }, 200)).body.purged).toBe(1);
 
+    // job lists by state: completed (wo-1), failed (p-2 was purged; none), cancelled ones in none
+    const done = await ok("listJobs", { key: K.producer, query: { queue: "high_priority", state: "completed", limit: "10" } }, 200);
+    expect(done.body.jobs.map((j: { id: string; status: string }) => [j.id, j.status])).toEqual([["wo-1", "completed"]]);
+    expect(done.body.nextCursor).toBeNull();
+    await ok("enqueue", { key: K.producer, body: { id: "l-1", payload: {} } }, 201);
+    await ok("enqueue", { key: K.producer, body: { id: "l-2", payload: {} } }, 201);
+    const page1 = await ok("listJobs", { key: K.controller, query: { state: "pending", limit: "1" } }, 200);
+    expect(page1.body.jobs.map((j: { id: string }) => j.id)).toEqual(["l-1"]);
+    const page2 = await ok("listJobs", { key: K.controller, query: { state: "pending", limit: "1", cursor: page1.body.nextCursor } }, 200);
+    expect(page2.body.jobs.map((j: { id: string }) => j.id)).toEqual(["l-2"]);
+
     // observability and admin
     const stats = await ok("stats", { key: K.worker }, 200);
     expect(stats.body.queues.high_priority.finished).toBe(1);
@@ -225,6 +236,15 @@ describe("4xx, each with a stable code", () => {
     await err("keysCreate", { key: K.admin, body: { principal: "p", roles: ["producer"], permissionLevels: ["supervised"] } }, 400, "validation_error");
     // base64-encoded bodies (binary content types) are decoded like API Gateway's
     await ok("enqueue", { key: K.producer, body: { id: "b64-1", payload: { a: 1 } }, base64: true }, 201);
+  });
+
+  it("job lists: 400 for an unknown state, queue, bad limit or foreign cursor", async () => {
+    await err("listJobs", { key: K.producer, query: { state: "running" } }, 400, "validation_error");
+    await err("listJobs", { key: K.producer, query: {} }, 400, "validation_error");
+    await err("listJobs", { key: K.producer, query: { state: "pending", queue: "nope" } }, 400, "unknown_queue");
+    await err("listJobs", { key: K.producer, query: { state: "pending", limit: "1000" } }, 400, "validation_error");
+    await err("listJobs", { key: K.producer, query: { state: "completed", cursor: Buffer.from("1:5-0").toString("base64url") } }, 400, "validation_error");
+    await err("listJobs", { key: K.producer, query: { state: "pending", extra: "1" } }, 400, "validation_error");
   });
 
   it("domain errors: 404 job/request/key not found, 404 not_in_dlq, 409 lease_lost / not_cancellable / already_answered", async () => {

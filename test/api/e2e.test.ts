@@ -87,7 +87,7 @@ describe("local stack over HTTP", () => {
     expect((await api("GET", "/v1/nowhere", keys.producer!)).body.error.code).toBe("not_found");
     const m = await fetch(`${stack.apiUrl}/v1/jobs`, { method: "PUT", headers: { authorization: `Bearer ${keys.producer}` } });
     expect(m.status).toBe(405);
-    expect(m.headers.get("allow")).toBe("POST");
+    expect(m.headers.get("allow")).toBe("POST, GET"); // enqueue and listJobs
     const t = await fetch(`${stack.apiUrl}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${keys.producer}`, "content-type": "text/plain" }, body: "{}" });
     expect(t.status).toBe(415);
   });

@@ -121,6 +121,7 @@ export const SAMPLE: Record<OperationName, EventInit> = {
   enqueue: { body: { payload: {} } },
   enqueueBatch: { body: { jobs: [{ payload: {} }] } },
   getJob: { params: { id: "x-1" } },
+  listJobs: { query: { state: "pending" } },
   cancelJob: { params: { id: "x-1" } },
   claim: { body: {} },
   heartbeat: { params: { id: "x-1" }, body: { token: 1 } },

@@ -119,6 +119,25 @@ describe.concurrent("workstream CLI: enqueue, status, stats", { timeout: 120_000
     expect(table.stdout).toContain("workers: 0 total");
   });
 
+  it("lists a queue's jobs by state, page by page; an unknown state exits 2", async () => {
+    const e = env();
+    for (const id of ["j-1", "j-2", "j-3"]) expect((await runCli(["enqueue", "--id", id, "--queue", "low_priority", "--payload", "{}"], e)).code).toBe(0);
+    const first = await runCli(["jobs", "pending", "--queue", "low_priority", "--limit", "2", "--json"], e);
+    expect(first.code, first.stderr).toBe(0);
+    const page = JSON.parse(first.stdout) as { jobs: Array<{ id: string; status: string }>; nextCursor: string };
+    expect(page.jobs.map((j) => [j.id, j.status])).toEqual([["j-1", "pending"], ["j-2", "pending"]]);
+    const next = await runCli(["jobs", "pending", "--queue", "low_priority", "--cursor", page.nextCursor, "--json"], e);
+    expect((JSON.parse(next.stdout) as { jobs: Array<{ id: string }> }).jobs.map((j) => j.id)).toEqual(["j-3"]);
+    const table = await runCli(["jobs", "pending", "--queue", "low_priority", "--limit", "2"], e);
+    expect(table.stdout).toMatch(/^job\s+status\s+type/);
+    expect(table.stdout).toContain(`more: --cursor ${page.nextCursor}`);
+    const bad = await runCli(["jobs", "running"], e);
+    expect(bad.code).toBe(2);
+    expect(oneLine(bad.stderr)).toBe(true);
+    expect(bad.stderr).toContain('unknown state "running"');
+    expect((await runCli(["jobs", "pending", "--queue", "nope"], e)).code).toBe(2); // unknown_queue is a usage error
+  });
+
   it("creates, lists and revokes API keys; suspending an unknown worker exits 1", async () => {
     const e = env();
     const created = await runCli(["keys", "create", "--principal", "ci-bot", "--roles", "producer,worker", "--permission-levels", "autonomous", "--json"], e);

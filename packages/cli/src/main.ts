@@ -21,6 +21,8 @@ import {
   AuditLog,
   configFromEnv,
   connect,
+  LISTABLE_STATES,
+  ListableState,
   Queue,
   scriptRunner,
   WorkerNotFoundError,
@@ -29,6 +31,7 @@ import {
   type AuditEvent,
   type EnqueueResult,
   type Job,
+  type JobSummary,
   type QueueStats,
   type SealableEnqueueInput,
   type WorkerStats,
@@ -50,6 +53,9 @@ commands:
       --file PATH                    a JSON job object, or an array of them (batched, with progress on stderr;
                                      each may list its own "sensitive" paths)
   status <job-id>                    a job's status, attempts, result or error
+  jobs <state> [--queue Q] [--limit N] [--cursor C]
+                                     a queue's jobs in one state: pending, active, scheduled, deferred,
+                                     completed, failed (default queue: default)
   stats                              queue stats and workers
   workers suspend|resume <id>        stop a worker claiming new jobs, or let it claim again
   dlq list [--queue Q] [--reason R] [--fingerprint F] [--limit N] [--cursor C]
@@ -339,6 +345,29 @@ const workersCmd: Command = async (args, io, open) => {
   }
 };
 
+const jobsCmd: Command = async (args, io, open) => {
+  const { values, positionals } = parse(args, { queue: { type: "string" }, limit: { type: "string" }, cursor: { type: "string" } });
+  const [state, ...rest] = positionals;
+  if (!state || rest.length > 0) throw new UsageError(`usage: workstream jobs <${LISTABLE_STATES.join("|")}> [--queue Q] [--limit N] [--cursor C]`);
+  const parsed = ListableState.safeParse(state);
+  if (!parsed.success) throw new UsageError(`unknown state "${state}" (one of ${LISTABLE_STATES.join(", ")})`);
+  const limit = intArg(values.limit, "--limit");
+  const queue = open();
+  try {
+    const page = await queue.listJobs({
+      queue: str(values.queue) ?? "default",
+      state: parsed.data,
+      ...(limit !== undefined ? { limit } : {}),
+      ...(values.cursor !== undefined ? { cursor: str(values.cursor)! } : {}),
+    });
+    const when = (j: JobSummary) => j.finishedAt ?? j.runAt ?? j.startedAt ?? j.enqueuedAt ?? "";
+    const rows = page.jobs.map((j) => [j.id, j.status, j.type, j.permissionLevel, `${j.attempts}/${j.maxAttempts}`, when(j), j.worker ?? "", j.error ? `${j.error.name}: ${j.error.message}`.slice(0, 60) : ""]);
+    io.stdout(values.json ? `${JSON.stringify(page)}\n` : `${table(["job", "status", "type", "level", "attempts", "at", "worker", "error"], rows)}\n${page.nextCursor ? `more: --cursor ${page.nextCursor}\n` : ""}`);
+  } finally {
+    await queue.close();
+  }
+};
+
 const dlqCmd: Command = async (args, io, open) => {
   const { values, positionals } = parse(args, {
     queue: { type: "string" },
@@ -468,6 +497,7 @@ const COMMANDS: Record<string, Command> = {
   keys: keysCmd,
   enqueue: enqueueCmd,
   status: statusCmd,
+  jobs: jobsCmd,
   stats: statsCmd,
   workers: workersCmd,
   dlq: dlqCmd,

@@ -5,6 +5,7 @@
  */
 import { configFromEnv, type EngineSettingsInput, type RedisConnection } from "./config.ts";
 import type { DlqListOptions, DlqPage, ReplayOutcome } from "./dlq.ts";
+import type { JobPage, ListJobsOptions } from "./jobs-list.ts";
 import { WorkOrderOptions, workOrderRequest, type EnqueueRequestInput } from "./enqueue-request.ts";
 import { Engine, type EnqueueResult, type QueueStats } from "./engine.ts";
 import type { Job, JobStatus } from "./job.ts";
@@ -153,6 +154,19 @@ export class Queue {
     assertAuthenticEnvelopes(wo.metadata, this.keyring, "metadata");
     const sealed = sealPaths(wo, sensitive, this.keyring, ["payload", "metadata"]) as typeof wo;
     return this.engine.enqueue(workOrderRequest(sealed, validate(WorkOrderOptions, delivery, "options")));
+  }
+
+  /**
+   * A page of one queue's jobs in one state: pending, active (leased), scheduled (delayed or
+   * retrying), deferred, completed or failed (newest first for the last two). Rows are summaries;
+   * `status()` has the payload, result and history.
+   *
+   * @example
+   * let page = await queue.listJobs({ queue: "default", state: "failed", limit: 20 });
+   * while (page.nextCursor) page = await queue.listJobs({ queue: "default", state: "failed", cursor: page.nextCursor });
+   */
+  listJobs(opts: ListJobsOptions): Promise<JobPage> {
+    return this.engine.listJobs(opts);
   }
 
   /**

@@ -223,7 +223,7 @@ function workerControlOp(action: "suspend" | "resume"): Operation {
 // ── The operations, by route name ────────────────────────────────────────────────────────────
 
 export const OPERATION_NAMES = [
-  "enqueue", "enqueueBatch", "getJob", "cancelJob",
+  "enqueue", "enqueueBatch", "getJob", "listJobs", "cancelJob",
   "claim", "heartbeat", "ack", "fail", "release", "askQuestion", "getAnswer",
   "listRequests", "answerRequest",
   "dlqList", "dlqShow", "dlqReplay", "dlqPurgeOne", "dlqPurgeAll",
@@ -289,6 +289,23 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     errors: [...AUTH_ERRORS, "validation_error", "job_not_found"],
     async run(ctx, { params }) {
       return { status: 200, body: jobFor(ctx, await ctx.engine.getJob(params.id)) };
+    },
+  }),
+
+  listJobs: op("listJobs", {
+    summary: "List a queue's jobs in one state (paginated)",
+    description:
+      "pending (the most restricted level first, oldest first), active (leased: active or waiting), scheduled (delayed starts and retries in backoff, soonest first, with their due time), deferred, completed and failed (within their TTLs, newest first). Each page is read from that state's index; a row is a summary (getJob for the payload, result and history).",
+    tag: "producers",
+    roles: READ_JOB_ROLES,
+    audit: false,
+    params: S.NoParams,
+    query: S.ListJobsQuery,
+    responses: { 200: { description: "A page.", schema: S.JobListResponse } },
+    errors: [...AUTH_ERRORS, "validation_error", "unknown_queue"],
+    async run(ctx, { query }) {
+      const page = await ctx.engine.listJobs({ queue: query.queue ?? "default", state: query.state, ...(query.limit !== undefined && { limit: query.limit }), ...(query.cursor !== undefined && { cursor: query.cursor }) });
+      return { status: 200, body: page };
     },
   }),
 

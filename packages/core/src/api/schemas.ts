@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { EnqueueRequest, WorkOrderOptions } from "../enqueue-request.ts";
 import { JobError, JobStatus } from "../job.ts";
+import { ListableState } from "../jobs-list.ts";
 import {
   ControllerResponseMessage,
   GeneratedBy,
@@ -226,6 +227,33 @@ export const AnswerBody = z
   .strict();
 
 // ── Dead-letter triage ──────────────────────────────────────────────────────────────────────────
+export const ListJobsQuery = z
+  .object({
+    queue: QueueName.optional().describe("Default: default."),
+    state: ListableState.describe("pending, active (leased), scheduled (delayed or retrying), deferred, completed or failed."),
+    limit: qInt(1, 100).optional(),
+    cursor: z.string().min(1).max(300).optional(),
+  })
+  .strict();
+export const JobSummaryView = z.object({
+  id: Id,
+  queue: z.string(),
+  status: JobStatus,
+  type: z.string(),
+  priority: Priority,
+  permissionLevel: PermissionLevel,
+  attempts: z.number().int(),
+  maxAttempts: z.number().int(),
+  createdAt: z.string().nullable(),
+  enqueuedAt: IsoDate.nullable(),
+  startedAt: IsoDate.nullable(),
+  finishedAt: IsoDate.nullable(),
+  runAt: IsoDate.nullable().describe("When a scheduled or retrying job is due."),
+  worker: z.string().nullable(),
+  error: z.object({ name: z.string(), message: z.string() }).nullable(),
+});
+export const JobListResponse = z.object({ jobs: z.array(JobSummaryView), nextCursor: z.string().nullable() });
+
 export const DlqListQuery = z
   .object({
     queue: qList(QueueName, 50).optional().describe("Comma-separated queue names."),
