@@ -184,6 +184,32 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
     }
   });
 
+  it("lists a queue's jobs from the queues table's counts, pages them and opens one", async () => {
+    const { page, trouble } = await openDashboard();
+    try {
+      await signIn(page, K.controller);
+      await page.waitForSelector("#queues table");
+      await page.click('#queues button[data-action="jobs-queue"][data-queue="default"][data-state="pending"]');
+      await page.waitForSelector("#jobs table");
+      expect(await page.isVisible("#view-jobs")).toBe(true);
+      expect(await page.inputValue('#jobs-filters select[name="state"]')).toBe("pending");
+      expect(await page.locator("#jobs tbody tr button.mono").allTextContents()).toEqual(["web-pending", "web-cancel"]);
+
+      // the failed list through the form: the dead letters, hostile error text as text
+      await page.selectOption('#jobs-filters select[name="state"]', "failed");
+      await page.click("#jobs-filters button[type=submit]");
+      await expect.poll(() => page.locator("#jobs tbody tr button.mono").allTextContents()).toEqual(["web-dead2", "web-dead"]);
+      expect(await page.locator("#jobs tbody tr td.error").allTextContents()).toContain(`RepoGone: repository ${H} missing`);
+
+      await page.click('#jobs button[data-action="open-job"][data-id="web-dead"]');
+      await page.waitForSelector("#job .job");
+      expect(await page.locator("#job h3 code").textContent()).toBe("web-dead");
+      await expectClean(page, trouble);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("looks up a job and shows hostile payload and type as text", async () => {
     const { page, trouble } = await openDashboard();
     try {

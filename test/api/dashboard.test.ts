@@ -240,6 +240,10 @@ describe("the page's API calls", () => {
     const q = plain(dash.dlqQuery({ queue: " default, low_priority ,", reason: "non_retryable", error: " boom ", fingerprint: "ABCDEF012345", limit: "25" }, "c-1"));
     expect(q).toEqual({ queue: "default,low_priority", reason: "non_retryable", error: "boom", fingerprint: "abcdef012345", limit: "25", cursor: "c-1" });
     ApiSchemas.DlqListQuery.parse(q);
+    const jq = plain(dash.jobsQuery({ queue: " low_priority ", state: "failed" }, "c-2"));
+    expect(jq).toEqual({ queue: "low_priority", state: "failed", limit: "50", cursor: "c-2" });
+    ApiSchemas.ListJobsQuery.parse(jq);
+    expect(plain(dash.jobsQuery({ queue: "", state: "<running>" }, null))).toEqual({ queue: "default", state: "pending", limit: "50" });
     expect(plain(dash.dlqQuery({ reason: "made_up", limit: "1000" }, null))).toEqual({ limit: "50" });
     for (const t of ["answer", "instruction", "approval", "rejection"]) {
       const b = plain(dash.answerBody({ response_type: t, message: "Use the SSO page", instructions: " a \n\n b " }));
@@ -281,6 +285,8 @@ describe("rendering", () => {
       expiresAt: null, undecryptableFields: ["payload.x"],
     });
     const dlq = hostile({ entries: [{ id: "d-1", queue: "q", type: "t", reason: "r", deadLetteredAt: "t", attempts: 1, error: { name: "n", message: "m" }, fingerprint: "f" }], nextCursor: "c" });
+    const jobList = hostile({ jobs: [{ id: "l-1", queue: "q", status: "retrying", type: "t", priority: "normal", permissionLevel: "autonomous", attempts: 1, maxAttempts: 3,
+      createdAt: "t", enqueuedAt: "t", startedAt: null, finishedAt: null, runAt: "2026-11-23T12:00:00.000Z", worker: "w", error: { name: "n", message: "m" } }], nextCursor: "c" });
     const questions = hostile({ requests: [{ id: "r-1", worker_id: "w", work_order_id: "j", task_id: "t", request_type: "approval", message: "Which?",
       context: { files: ["f"] }, created_at: "t", expires_at: "t", conversation_id: "c", parent_message_id: "p", status: "open" }] });
     const views = {
@@ -289,6 +295,8 @@ describe("rendering", () => {
       job: dash.renderJob(job) as string,
       dlqJob: dash.renderJob(job, { dlq: true }) as string,
       dlq: dash.renderDlq(dlq, { selected: { [`d-1${H}`]: true }, hasPrevious: true }) as string,
+      jobList: dash.renderJobList(jobList, { hasPrevious: true, queue: `q${H}`, state: "pending" }) as string,
+      emptyJobList: dash.renderJobList({ jobs: [], nextCursor: null }, { queue: `q${H}`, state: `s${H}` }) as string,
       questions: dash.renderQuestions(questions) as string,
     };
     for (const [name, html] of Object.entries(views)) {
@@ -299,6 +307,8 @@ describe("rendering", () => {
     expect(attrs(views.dlq, "data-id").map(unescapeHtml)).toContain(`d-1${H}`);
     expect(attrs(views.dlq, "data-fp").map(unescapeHtml)).toEqual([`f${H}`]);
     expect(attrs(views.workers, "data-id").map(unescapeHtml)).toEqual([`w${H}`]);
+    expect(attrs(views.jobList, "data-id").map(unescapeHtml)).toEqual([`l-1${H}`]);
+    expect(attrs(views.queues, "data-queue").map(unescapeHtml)).toEqual([`default${H}`, `default${H}`, `default${H}`, `default${H}`]); // pending, finished, failed, DLQ
     expect(attrs(views.questions, "data-request-id").map(unescapeHtml)).toEqual([`r-1${H}`]);
     expect(views.dlq).toMatch(/<input type="checkbox" class="dlq-select" data-id="d-1[^"]*" aria-label="[^"]*" checked>/);
     expect(views.job).not.toContain("href"); // a hostile callback URL is text, never a link
@@ -308,7 +318,7 @@ describe("rendering", () => {
 
   it("copes with empty, partial and unexpected shapes without throwing", () => {
     for (const v of [null, undefined, {}, [], "x", 5, { queues: null, workers: null }, { entries: [null, 3] }, { requests: [null] }]) {
-      for (const f of ["renderQueues", "renderWorkers", "renderJob", "renderDlq", "renderQuestions"]) {
+      for (const f of ["renderQueues", "renderWorkers", "renderJob", "renderJobList", "renderDlq", "renderQuestions"]) {
         expect(() => expectNoInjection(dash[f](v) as string), `${f}(${JSON.stringify(v)})`).not.toThrow();
       }
     }
@@ -316,6 +326,7 @@ describe("rendering", () => {
     expect(dash.renderWorkers({ queues: {}, workers: null })).toContain("no worker registry");
     expect(dash.renderDlq({ entries: [], nextCursor: null }, { filtered: true })).toContain("match these filters");
     expect(dash.renderQuestions({ requests: [] })).toContain("No open worker questions");
+    expect(dash.renderJobList({ jobs: [], nextCursor: null }, { queue: "default", state: "failed" })).toContain("No failed jobs in default.");
   });
 });
 
@@ -370,6 +381,24 @@ describe("rendering real API responses, fetched as the page fetches them", () =>
     expect(workers).toContain('<span class="badge st-suspended">suspended</span>');
     expect(workers).toContain('data-action="worker-resume" data-id="dash-pool:proc-1"');
     expect((await dashCall("workerResume", K.admin, { params: { id: suspendId! } })).body).toEqual({ workerId: suspendId, suspended: false });
+  });
+
+  it("job lists (GET /v1/jobs) by state, each id opening its record", async () => {
+    const pending = await dashCall("listJobs", K.controller, { query: dash.jobsQuery({ queue: "default", state: "pending" }, null) });
+    expect(pending.status, JSON.stringify(pending.body)).toBe(200);
+    const html = dash.renderJobList(pending.body, { queue: "default", state: "pending" }) as string;
+    expect(attrs(html, "data-id")).toEqual(["dash-pending"]);
+    expectNoInjection(html);
+    const failed = await dashCall("listJobs", K.controller, { query: dash.jobsQuery({ queue: "default", state: "failed" }, null) });
+    const failedHtml = dash.renderJobList(failed.body, { queue: "default", state: "failed" }) as string;
+    expect(failedHtml).toContain(escapeHtml(`RepoGone: repository ${H} missing`));
+    expect(failedHtml).toContain(escapeHtml(`report${H}`));
+    expectNoInjection(failedHtml);
+    // the queues table links its counts to these lists
+    const stats = await dashCall("stats", K.controller);
+    const queues = dash.renderQueues(stats.body) as string;
+    expect(queues).toContain('data-action="jobs-queue" data-queue="default" data-state="pending"');
+    expect(queues).toContain('data-action="jobs-queue" data-queue="default" data-state="failed"');
   });
 
   it("a job (GET /v1/jobs/{id}) with its cancel button, which cancels it", async () => {

@@ -51,7 +51,7 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
 const VIEWS = [
   ["queues", "Queues"],
   ["workers", "Workers"],
-  ["jobs", "Job lookup"],
+  ["jobs", "Jobs"],
   ["dlq", "Dead letters"],
   ["questions", "Worker questions"],
 ] as const;
@@ -102,7 +102,15 @@ export const DASHBOARD_HTML = `<!doctype html>
 </section>
 
 <section id="view-jobs" class="view" hidden>
-  <div class="bar"><h2>Job lookup</h2></div>
+  <div class="bar"><h2>Jobs</h2></div>
+  <form id="jobs-filters" method="post">
+    <label>Queue <input name="queue" value="default" maxlength="64" spellcheck="false" autocomplete="off"></label>
+    <label>State <select name="state"><option>pending</option><option>active</option><option>scheduled</option><option>deferred</option><option>completed</option><option>failed</option></select></label>
+    <button type="submit">List</button>
+  </form>
+  <p id="jobs-status" class="status" role="status"></p>
+  <div id="jobs"></div>
+  <h3>Look up a job</h3>
   <form id="job-form" method="post">
     <label>Job id <input id="job-id" required maxlength="128" spellcheck="false" autocomplete="off"></label>
     <button type="submit">Look up</button>

@@ -4,8 +4,8 @@
  * Two layers in one classic script that defines a single global, `WorkstreamDashboard`:
  *
  * - **Pure functions** (data → HTML string): `renderQueues(stats)`, `renderWorkers(stats)`,
- *   `renderJob(job)`, `renderDlq(page)`, `renderQuestions(list)`, plus the request builders
- *   `endpointUrl`, `dlqQuery`, `answerBody`. Every value that comes from the API — ids, queue
+ *   `renderJob(job)`, `renderJobList(page)`, `renderDlq(page)`, `renderQuestions(list)`, plus the
+ *   request builders `endpointUrl`, `jobsQuery`, `dlqQuery`, `answerBody`. Every value that comes from the API — ids, queue
  *   names, error messages, payloads, questions: all attacker-controllable — goes through the one
  *   `esc()` helper; markup comes only from string constants here. test/api/dashboard.test.ts runs
  *   the script in `node:vm` (no `document`) and calls them.
@@ -28,6 +28,7 @@ var WorkstreamDashboard = (function () {
     workerSuspend: ["POST", "/v1/workers/{id}/suspend"],
     workerResume: ["POST", "/v1/workers/{id}/resume"],
     getJob: ["GET", "/v1/jobs/{id}"],
+    listJobs: ["GET", "/v1/jobs"],
     cancelJob: ["POST", "/v1/jobs/{id}/cancel"],
     dlqList: ["GET", "/v1/dlq"],
     dlqShow: ["GET", "/v1/dlq/{id}"],
@@ -41,6 +42,9 @@ var WorkstreamDashboard = (function () {
     "cancelled", "idle", "busy", "suspended", "open", "answered"];
   var RESPONSE_TYPES = ["answer", "instruction", "approval", "rejection"];
   var DLQ_REASONS = ["max_attempts", "non_retryable", "lease_expired"];
+  // GET /v1/jobs states, and the stats count each one lists (queues table links)
+  var JOB_STATES = ["pending", "active", "scheduled", "deferred", "completed", "failed"];
+  var JOB_LIMIT = "50";
   var DLQ_LIMITS = ["25", "50", "100"];
   var REFRESH_MS = 5000;
   var KEY_STORAGE = "workstream.apiKey";
@@ -134,6 +138,13 @@ var WorkstreamDashboard = (function () {
     var qs = queryString(query);
     return path + (qs ? "?" + qs : "");
   }
+  /** The job list form's values (+ a page cursor) -> GET /v1/jobs's query. */
+  function jobsQuery(filters, cursor) {
+    var f = filters || {};
+    var q = { queue: trim(f.queue || "") || "default", state: JOB_STATES.indexOf(f.state) >= 0 ? f.state : "pending", limit: JOB_LIMIT };
+    if (cursor) q.cursor = cursor;
+    return q;
+  }
   /** The DLQ filter form's values (+ a page cursor) -> GET /v1/dlq's query. */
   function dlqQuery(filters, cursor) {
     var f = filters || {};
@@ -183,9 +194,15 @@ var WorkstreamDashboard = (function () {
       var dlq = typeof q.dlq === "number" && q.dlq > 0
         ? tdHtml(button("dlq-queue", num(q.dlq), { queue: name }, "link warn"), "num")
         : tdNum(q.dlq);
+      // a count over 0 opens that list of jobs
+      var list = function (n, jobState, warn) {
+        return typeof n === "number" && n > 0
+          ? tdHtml(button("jobs-queue", num(n), { queue: name, state: jobState }, warn ? "link warn" : "link"), "num")
+          : tdNum(n);
+      };
       return '<tr><th scope="row">' + esc(name) + "</th>" +
-        tdNum(q.pending) + tdNum(q.started) + tdNum(q.scheduled) + tdNum(q.finished) + tdNum(q.failed, true) +
-        tdNum(q.deferred) + dlq +
+        list(q.pending, "pending") + list(q.started, "active") + list(q.scheduled, "scheduled") + list(q.finished, "completed") +
+        list(q.failed, "failed", true) + list(q.deferred, "deferred") + dlq +
         td(q.oldestPendingAgeMs === null || q.oldestPendingAgeMs === undefined ? DASH : fmtDuration(q.oldestPendingAgeMs), "num") +
         tdNum(q.streamLength) + td(totalsText(q.totals), "totals") + "</tr>";
     });
@@ -267,6 +284,29 @@ var WorkstreamDashboard = (function () {
   }
 
   /**
+   * GET /v1/jobs -> one row per job (its id opens the record), and the pager (opts.hasPrevious:
+   * not the first page). opts.queue / opts.state name the list for its empty message.
+   */
+  function renderJobList(page, opts) {
+    var o = opts || {};
+    var jobs = isObj(page) && Array.isArray(page.jobs) ? page.jobs.filter(isObj) : [];
+    var pager = "";
+    if (o.hasPrevious || (isObj(page) && page.nextCursor)) {
+      pager = '<div class="pager">' + (o.hasPrevious ? button("jobs-first", "\u2190 First page", {}) : "") +
+        (isObj(page) && page.nextCursor ? " " + button("jobs-next", "Next page \u2192", {}) : "") + "</div>";
+    }
+    if (jobs.length === 0) return empty("No " + text(o.state) + " jobs in " + text(o.queue) + ".") + pager;
+    var rows = jobs.map(function (j) {
+      var at = j.finishedAt || j.runAt || j.startedAt || j.enqueuedAt;
+      var err = isObj(j.error) ? text(j.error.name) + ": " + String(j.error.message) : DASH;
+      return "<tr>" + tdHtml(button("open-job", text(j.id), { id: j.id }, "link mono")) + tdHtml(badge(j.status)) +
+        td(text(j.type)) + td(text(j.priority)) + td(text(j.permissionLevel)) + td(num(j.attempts) + " / " + num(j.maxAttempts), "num") +
+        td(fmtTime(at)) + td(text(j.worker)) + td(clip(err, 200), "error") + "</tr>";
+    });
+    return table(["id", "status", "type", "priority", "level", "attempts", "at", "worker", "last error"], rows) + pager;
+  }
+
+  /**
    * GET /v1/dlq -> the entries with checkboxes (opts.selected: id -> true), each fingerprint a
    * button that filters by it, per-entry inspect / replay / purge, and the pager
    * (opts.hasPrevious: not the first page).
@@ -339,7 +379,8 @@ var WorkstreamDashboard = (function () {
   function init() {
     var state = {
       key: null, tab: "queues", stats: null, statsBusy: false,
-      dlqFilters: {}, dlqCursor: null, dlqCursors: [], dlqPage: null, selected: {}
+      dlqFilters: {}, dlqCursor: null, dlqCursors: [], dlqPage: null, selected: {},
+      jobsFilters: {}, jobsCursor: null, jobsCursors: [], jobsPage: null
     };
     try { state.key = window.sessionStorage.getItem(KEY_STORAGE); } catch (e) { state.key = null; }
 
@@ -391,7 +432,8 @@ var WorkstreamDashboard = (function () {
     function signOut(message) {
       state.key = null;
       try { window.sessionStorage.removeItem(KEY_STORAGE); } catch (e) { /* storage disabled */ }
-      ["queues", "workers", "job", "dlq", "dlq-detail", "questions"].forEach(function (id) { setHtml(id, ""); });
+      ["queues", "workers", "job", "jobs", "dlq", "dlq-detail", "questions"].forEach(function (id) { setHtml(id, ""); });
+      state.jobsPage = null;
       state.stats = null;
       state.dlqPage = null;
       state.selected = {};
@@ -445,6 +487,29 @@ var WorkstreamDashboard = (function () {
         setHtml("job", "");
         say("job-status", e.message, true);
       });
+    }
+
+    function readJobsFilters() {
+      var f = $("jobs-filters").elements;
+      return { queue: f.queue.value, state: f.state.value };
+    }
+    function loadJobs(after) {
+      state.jobsFilters = readJobsFilters();
+      var q = jobsQuery(state.jobsFilters, state.jobsCursor);
+      say("jobs-status", "Loading\u2026");
+      api("listJobs", { query: q }).then(function (page) {
+        state.jobsPage = page;
+        setHtml("jobs", renderJobList(page, { hasPrevious: state.jobsCursors.length > 0, queue: q.queue, state: q.state }));
+        say("jobs-status", after || "");
+      }).catch(function (e) {
+        setHtml("jobs", "");
+        say("jobs-status", e.message, true);
+      });
+    }
+    function reloadJobsFromStart() {
+      state.jobsCursor = null;
+      state.jobsCursors = [];
+      loadJobs();
     }
 
     function readDlqFilters() {
@@ -508,7 +573,17 @@ var WorkstreamDashboard = (function () {
           say("workers-status", "Worker " + id + (suspend ? " suspended: it finishes what it holds and claims nothing new." : " resumed."));
           loadStats();
         }).catch(function (e) { say("workers-status", e.message, true); });
-      } else if (action === "open-job") {
+      } else if (action === "jobs-queue") {
+        $("jobs-filters").elements.queue.value = b.getAttribute("data-queue");
+        $("jobs-filters").elements.state.value = b.getAttribute("data-state");
+        showTab("jobs");
+        reloadJobsFromStart();
+      } else if (action === "jobs-next" && state.jobsPage && state.jobsPage.nextCursor) {
+        state.jobsCursors.push(state.jobsCursor);
+        state.jobsCursor = state.jobsPage.nextCursor;
+        loadJobs();
+      } else if (action === "jobs-first") reloadJobsFromStart();
+      else if (action === "open-job") {
         showTab("jobs");
         loadJob(id);
       } else if (action === "job-cancel") {
@@ -584,6 +659,8 @@ var WorkstreamDashboard = (function () {
         signedIn();
       } else if (formId === "job-form") {
         loadJob($("job-id").value);
+      } else if (formId === "jobs-filters") {
+        reloadJobsFromStart();
       } else if (formId === "dlq-filters") {
         reloadDlqFromStart();
       } else if (form.classList.contains("answer")) {
@@ -623,6 +700,7 @@ var WorkstreamDashboard = (function () {
     ENDPOINTS: ENDPOINTS,
     esc: esc,
     endpointUrl: endpointUrl,
+    jobsQuery: jobsQuery,
     dlqQuery: dlqQuery,
     answerBody: answerBody,
     errorText: errorText,
@@ -630,6 +708,7 @@ var WorkstreamDashboard = (function () {
     renderQueues: renderQueues,
     renderWorkers: renderWorkers,
     renderJob: renderJob,
+    renderJobList: renderJobList,
     renderDlq: renderDlq,
     renderQuestions: renderQuestions
   };
