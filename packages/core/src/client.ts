@@ -18,7 +18,7 @@ import { WorkerRegistry, type WorkerStats } from "./worker/registry.ts";
 import { AuditLog, type AuditEvent } from "./security/audit.ts";
 import { scriptRunner } from "./security/runner.ts";
 import { assertAuthenticEnvelopes, openAll, parseKeyring, sealPaths, sealReplayPayload, type Keyring } from "./security/encryption.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError, WorkstreamError } from "./errors.ts";
 
 /** The keyring variable, as the API and the worker read it. */
 const ENCRYPTION_KEYS_ENV = "WORKSTREAM_ENCRYPTION_KEYS";
@@ -45,6 +45,23 @@ export interface QueueClientConfig {
    * lists sensitive fields is refused (EncryptionUnavailableError), never stored in plain text.
    */
   keyring?: Keyring | null;
+  /** Records this client's state-changing calls in the audit log as this principal (see QueueAuditOptions). */
+  audit?: QueueAuditOptions | null;
+}
+
+/**
+ * Audit of the SDK's state-changing calls (enqueue, cancel, DLQ replay/purge, answers, worker
+ * suspend/resume), in the same log as the HTTP API's and the CLI's (`GET /v1/audit`), with status 0
+ * (not over HTTP) and the outcome: "ok" or the error code the caller got.
+ */
+export interface QueueAuditOptions {
+  /** Who acts, e.g. "billing-service" or "ops:alice". */
+  principal: string;
+  /**
+   * Called when an audit entry could not be written; the call itself keeps its result (a job that
+   * was enqueued stays enqueued). Default: one line on stderr.
+   */
+  onError?: (error: unknown, event: AuditEvent) => void;
 }
 
 /** A job to enqueue, with the payload paths (`payload.…`) to encrypt before it reaches Redis. */
@@ -69,6 +86,7 @@ export class Queue {
   readonly registry: WorkerRegistry;
   private readonly port: RedisPort;
   private readonly keyring: Keyring | null;
+  private readonly audit: QueueAuditOptions | null;
 
   /**
    * Wraps an engine and the port it uses.
@@ -77,10 +95,14 @@ export class Queue {
    * const port = tcpPort(url);
    * const queue = new Queue({ engine: new Engine({ redis: port }), redis: port });
    */
-  constructor(opts: { engine: Engine; redis: RedisPort; registryTtlMs?: number; keyring?: Keyring | null }) {
+  constructor(opts: { engine: Engine; redis: RedisPort; registryTtlMs?: number; keyring?: Keyring | null; audit?: QueueAuditOptions | null }) {
     this.engine = opts.engine;
     this.port = opts.redis;
     this.keyring = opts.keyring ?? null;
+    if (opts.audit && (typeof opts.audit.principal !== "string" || !/^\S{1,128}$/.test(opts.audit.principal))) {
+      throw new ValidationError("audit.principal: 1-128 characters, no spaces", { path: ["audit", "principal"] });
+    }
+    this.audit = opts.audit ?? null;
     this.registry = new WorkerRegistry({ redis: opts.redis, keys: opts.engine.keys, ...(opts.registryTtlMs ? { ttlMs: opts.registryTtlMs } : {}) });
   }
 
@@ -93,7 +115,7 @@ export class Queue {
   static connect(config: QueueClientConfig): Queue {
     const redis = connect(config.connection);
     const engine = new Engine({ redis, ...(config.settings ? { settings: config.settings } : {}) });
-    return new Queue({ engine, redis, ...(config.registryTtlMs ? { registryTtlMs: config.registryTtlMs } : {}), keyring: config.keyring ?? null });
+    return new Queue({ engine, redis, ...(config.registryTtlMs ? { registryTtlMs: config.registryTtlMs } : {}), keyring: config.keyring ?? null, audit: config.audit ?? null });
   }
 
   /**
@@ -125,7 +147,7 @@ export class Queue {
    * await queue.enqueue({ id: "debate-7", queue: "default", type: "debate", payload: { rounds: 3, apiKey }, sensitive: ["payload.apiKey"] });
    */
   async enqueue(input: SealableEnqueueInput): Promise<EnqueueResult> {
-    return this.engine.enqueue(this.sealed(input));
+    return this.audited("enqueue", (r) => r.id, () => this.engine.enqueue(this.sealed(input)), (r) => ({ created: r.created }));
   }
 
   /**
@@ -135,7 +157,11 @@ export class Queue {
    * const results = await queue.enqueueBatch(ids.map((id) => ({ id, payload: { n: id } })));
    */
   async enqueueBatch(inputs: readonly SealableEnqueueInput[]): Promise<EnqueueResult[]> {
-    return this.engine.enqueueBatch(inputs.map((input, i) => withIndex(i, inputs.length, () => this.sealed(input))));
+    return this.audited("enqueueBatch", null, () => this.engine.enqueueBatch(inputs.map((input, i) => withIndex(i, inputs.length, () => this.sealed(input)))), (r) => ({
+      count: r.length,
+      created: r.filter((x) => x.created).length,
+      ids: r.slice(0, 50).map((x) => x.id),
+    }));
   }
 
   /**
@@ -149,11 +175,13 @@ export class Queue {
    */
   async enqueueWorkOrder(workOrder: WorkOrderMessageInput, options: SealableWorkOrderOptions = {}): Promise<EnqueueResult> {
     const { sensitive = [], ...delivery } = options;
-    const wo = validate(WorkOrderMessage.strict(), workOrder, "workOrder");
-    assertAuthenticEnvelopes(wo.payload, this.keyring, "payload");
-    assertAuthenticEnvelopes(wo.metadata, this.keyring, "metadata");
-    const sealed = sealPaths(wo, sensitive, this.keyring, ["payload", "metadata"]) as typeof wo;
-    return this.engine.enqueue(workOrderRequest(sealed, validate(WorkOrderOptions, delivery, "options")));
+    return this.audited("enqueue", (r) => r.id, () => {
+      const wo = validate(WorkOrderMessage.strict(), workOrder, "workOrder");
+      assertAuthenticEnvelopes(wo.payload, this.keyring, "payload");
+      assertAuthenticEnvelopes(wo.metadata, this.keyring, "metadata");
+      const sealed = sealPaths(wo, sensitive, this.keyring, ["payload", "metadata"]) as typeof wo;
+      return this.engine.enqueue(workOrderRequest(sealed, validate(WorkOrderOptions, delivery, "options")));
+    }, (r) => ({ created: r.created, workOrder: true }));
   }
 
   /**
@@ -190,7 +218,7 @@ export class Queue {
    * const { previous } = await queue.cancel("debate-7", "superseded");
    */
   cancel(jobId: string, reason?: string): Promise<{ previous: JobStatus }> {
-    return this.engine.cancel(jobId, reason);
+    return this.audited("cancelJob", jobId, () => this.engine.cancel(jobId, reason), (r) => ({ previous: r.previous }));
   }
 
   /**
@@ -220,7 +248,7 @@ export class Queue {
    * await queue.suspendWorker("ip-10-0-1-5-1-a1b2c3");
    */
   suspendWorker(workerId: string): Promise<boolean> {
-    return this.registry.suspendWorker(workerId);
+    return this.audited("workerSuspend", null, () => this.registry.suspendWorker(workerId), (found) => ({ workerId, found }));
   }
 
   /**
@@ -230,7 +258,7 @@ export class Queue {
    * await queue.resumeWorker("ip-10-0-1-5-1-a1b2c3");
    */
   resumeWorker(workerId: string): Promise<boolean> {
-    return this.registry.resumeWorker(workerId);
+    return this.audited("workerResume", null, () => this.registry.resumeWorker(workerId), (found) => ({ workerId, found }));
   }
 
   /**
@@ -264,13 +292,15 @@ export class Queue {
    * await queue.dlqReplay(["debate-7"], { payload: { rounds: 2 } });
    */
   async dlqReplay(ids: readonly string[], opts: { payload?: unknown; sensitive?: readonly string[] } = {}): Promise<Array<{ id: string; outcome: ReplayOutcome }>> {
-    if (opts.payload === undefined) {
-      if (opts.sensitive !== undefined) throw new ValidationError("sensitive needs an edited payload", { path: ["sensitive"] });
-      return this.engine.dlqReplay(ids);
-    }
-    if (ids.length !== 1) throw new ValidationError("an edited payload replays exactly one job", { path: ["payload"] });
-    const stored = opts.sensitive === undefined ? (await this.engine.getJob(ids[0]!).catch(() => null))?.payload : undefined;
-    return this.engine.dlqReplay(ids, { payload: sealReplayPayload(stored, opts.payload, opts.sensitive, this.keyring) });
+    return this.audited("dlqReplay", ids.length === 1 ? ids[0]! : null, async () => {
+      if (opts.payload === undefined) {
+        if (opts.sensitive !== undefined) throw new ValidationError("sensitive needs an edited payload", { path: ["sensitive"] });
+        return this.engine.dlqReplay(ids);
+      }
+      if (ids.length !== 1) throw new ValidationError("an edited payload replays exactly one job", { path: ["payload"] });
+      const stored = opts.sensitive === undefined ? (await this.engine.getJob(ids[0]!).catch(() => null))?.payload : undefined;
+      return this.engine.dlqReplay(ids, { payload: sealReplayPayload(stored, opts.payload, opts.sensitive, this.keyring) });
+    }, (r) => ({ results: r.slice(0, 50), payloadEdited: opts.payload !== undefined }));
   }
 
   /**
@@ -280,7 +310,7 @@ export class Queue {
    * await queue.dlqPurge("debate-7");
    */
   dlqPurge(jobId: string): Promise<void> {
-    return this.engine.dlqPurge(jobId);
+    return this.audited("dlqPurgeOne", jobId, () => this.engine.dlqPurge(jobId));
   }
 
   /**
@@ -290,7 +320,7 @@ export class Queue {
    * const { purged } = await queue.dlqPurgeAll("low_priority");
    */
   dlqPurgeAll(queue?: string): Promise<{ purged: number }> {
-    return this.engine.dlqPurgeAll(queue);
+    return this.audited("dlqPurgeAll", null, () => this.engine.dlqPurgeAll(queue), (r) => ({ queue: queue ?? null, purged: r.purged }));
   }
 
   /**
@@ -310,7 +340,7 @@ export class Queue {
    * await queue.answerRequest(requestId, { responseType: "approval", message: "go ahead", generatedBy: "human", responderId: "ana" });
    */
   answerRequest(requestId: string, input: AnswerInput): Promise<ControllerResponseMessage> {
-    return this.engine.answerRequest(requestId, input);
+    return this.audited("answerRequest", (r) => r.work_order_id, () => this.engine.answerRequest(requestId, input), () => ({ requestId }));
   }
 
   /**
@@ -335,6 +365,37 @@ export class Queue {
   }
 
   /**
+   * Runs a state-changing call and, with `audit` set, records it: "ok" with `details`, or the error
+   * code the caller got (the error is rethrown). Without `audit`, just the call.
+   */
+  private async audited<T>(
+    action: string,
+    jobId: string | null | ((r: T) => string | null),
+    fn: () => Promise<T>,
+    details?: (r: T) => Record<string, unknown>,
+  ): Promise<T> {
+    const audit = this.audit;
+    if (!audit) return fn();
+    const write = async (outcome: string, id: string | null, extra?: Record<string, unknown>) => {
+      const event: AuditEvent = { principal: audit.principal, keyId: null, action, jobId: id, outcome, status: 0, ...(extra ? { details: extra } : {}) };
+      try {
+        await this.recordAudit(event);
+      } catch (e) {
+        (audit.onError ?? defaultAuditError)(e, event);
+      }
+    };
+    let result: T;
+    try {
+      result = await fn();
+    } catch (e) {
+      await write(e instanceof WorkstreamError ? e.code : "error", typeof jobId === "function" ? null : jobId);
+      throw e;
+    }
+    await write("ok", typeof jobId === "function" ? jobId(result) : jobId, details?.(result));
+    return result;
+  }
+
+  /**
    * Closes the connection.
    *
    * @example
@@ -343,4 +404,8 @@ export class Queue {
   close(): Promise<void> {
     return this.port.close();
   }
+}
+
+function defaultAuditError(error: unknown, event: AuditEvent): void {
+  console.error(`workstream: audit entry for ${event.action} (${event.outcome}) was not written: ${error instanceof Error ? error.message : String(error)}`);
 }
