@@ -56,6 +56,29 @@ describe.each(TRANSPORTS)("task dependencies over %s", (transport) => {
     await expect(engine.enqueue({ id: "x", payload: {}, dependsOn: ["dead"] })).rejects.toMatchObject({ code: "validation_error" });
     await expect(engine.enqueue({ id: "x", payload: {}, dependsOn: ["x"] })).rejects.toMatchObject({ code: "validation_error" });
     await expect(engine.enqueueBatch([{ id: "y", payload: {} }, { id: "z", payload: {}, dependsOn: ["ghost"] }])).rejects.toMatchObject({ code: "validation_error" });
+    // the failed parent repeated earlier in the same batch is the existing job, not a new one
+    await expect(engine.enqueueBatch([{ id: "dead", payload: {} }, { id: "z", payload: {}, dependsOn: ["dead"] }])).rejects.toMatchObject({
+      code: "validation_error",
+      details: { jobId: "dead" },
+    });
     expect(await snapshot(prefix)).toEqual(before);
+  });
+
+  it("a parent earlier in the same batch counts as created; an existing one as itself", async () => {
+    const { engine } = makeEngine(transport);
+    await engine.enqueue({ id: "old", payload: {}, queue: "low_priority" });
+    await runNext(engine);
+    const r = await engine.enqueueBatch([
+      { id: "new-parent", payload: {} },
+      { id: "old", payload: {} }, // exists (completed): untouched, reported with its own queue
+      { id: "kid", payload: {}, dependsOn: ["new-parent", "old"] },
+    ]);
+    expect(r.map((x) => [x.id, x.status, x.created, x.queue])).toEqual([
+      ["new-parent", "pending", true, "default"],
+      ["old", "completed", false, "low_priority"],
+      ["kid", "deferred", true, "default"],
+    ]);
+    expect(await runNext(engine)).toBe("new-parent");
+    expect((await engine.getJob("kid")).status).toBe("pending");
   });
 });

@@ -3,12 +3,12 @@ import { ReplyShapeError, readEnqueueReply } from "../../packages/core/src/claim
 
 describe("enqueue.lua reply decoding", () => {
   it("reads each job's status and created flag in input order", () => {
-    expect(readEnqueueReply(["ok", "pending", 1, "completed", 0, "scheduled", "1"], 3)).toEqual({
+    expect(readEnqueueReply(["ok", "pending", 1, "default", "completed", 0, "high_priority", "scheduled", "1", "default"], 3)).toEqual({
       ok: true,
       jobs: [
-        { status: "pending", created: true },
-        { status: "completed", created: false },
-        { status: "scheduled", created: true },
+        { status: "pending", created: true, queue: "default" },
+        { status: "completed", created: false, queue: "high_priority" },
+        { status: "scheduled", created: true, queue: "default" },
       ],
     });
   });
@@ -20,10 +20,11 @@ describe("enqueue.lua reply decoding", () => {
 
   it.each([
     ["not an array", '{"ok":true}', 1],
-    ["too few items", ["ok", "pending"], 1],
-    ["too many items", ["ok", "pending", 1, "pending", 1], 1],
-    ["an unknown status", ["ok", "running", 1], 1],
-    ["a created flag that is not an integer", ["ok", "pending", "yes"], 1],
+    ["too few items", ["ok", "pending", 1], 1],
+    ["too many items", ["ok", "pending", 1, "default", "pending"], 1],
+    ["an unknown status", ["ok", "running", 1, "default"], 1],
+    ["a created flag that is not an integer", ["ok", "pending", "yes", "default"], 1],
+    ["a queue that is not a string", ["ok", "pending", 1, 7], 1],
     ["an unknown error code", ["error", "boom", "x", ""], 1],
     ["a short error", ["error", "job_not_found", "x"], 1],
     ["an unknown head", ["nope"], 0],

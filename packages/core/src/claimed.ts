@@ -59,7 +59,7 @@ export const ACK_WIDTH = 5;
 
 /** enqueue.lua's reply: each job's status and whether it was created, or why nothing was written. */
 export type EnqueueReply =
-  | { ok: true; jobs: Array<{ status: JobStatus; created: boolean }> }
+  | { ok: true; jobs: Array<{ status: JobStatus; created: boolean; queue: string }> }
   | { ok: false; code: "job_not_found" | "dependency_failed" | "self_dependency"; id: string; status: string };
 
 const ENQUEUE_ERRORS: ReadonlySet<string> = new Set(["job_not_found", "dependency_failed", "self_dependency"]);
@@ -98,7 +98,7 @@ export function flatReply(raw: unknown, script: string): Flat {
   return raw;
 }
 
-/** Reads enqueue.lua's reply for `expected` jobs. */
+/** Reads enqueue.lua's reply for `expected` jobs (three items each: status, created, queue). */
 export function readEnqueueReply(raw: unknown, expected: number): EnqueueReply {
   const flat = flatReply(raw, "enqueue");
   if (flat[0] === "error") {
@@ -106,12 +106,12 @@ export function readEnqueueReply(raw: unknown, expected: number): EnqueueReply {
     if (!ENQUEUE_ERRORS.has(code) || flat.length !== 4) throw new ReplyShapeError("enqueue", `unknown error reply ${JSON.stringify(flat)}`);
     return { ok: false, code: code as "job_not_found" | "dependency_failed" | "self_dependency", id: str(flat, 2, "enqueue"), status: str(flat, 3, "enqueue") };
   }
-  if (flat[0] !== "ok" || flat.length !== 1 + 2 * expected) throw new ReplyShapeError("enqueue", `has ${flat.length} items, expected ok and ${2 * expected}`);
-  const jobs = new Array<{ status: JobStatus; created: boolean }>(expected);
-  for (let k = 0, i = 1; k < expected; k++, i += 2) {
+  if (flat[0] !== "ok" || flat.length !== 1 + 3 * expected) throw new ReplyShapeError("enqueue", `has ${flat.length} items, expected ok and ${3 * expected}`);
+  const jobs = new Array<{ status: JobStatus; created: boolean; queue: string }>(expected);
+  for (let k = 0, i = 1; k < expected; k++, i += 3) {
     const status = str(flat, i, "enqueue");
     if (!STATUSES.has(status)) throw new ReplyShapeError("enqueue", `item ${i}: unknown job status "${status}"`);
-    jobs[k] = { status: status as JobStatus, created: int(flat, i + 1, "enqueue") === 1 };
+    jobs[k] = { status: status as JobStatus, created: int(flat, i + 1, "enqueue") === 1, queue: str(flat, i + 2, "enqueue") };
   }
   return { ok: true, jobs };
 }

@@ -297,7 +297,7 @@ export class Engine {
       if (reply.code === "self_dependency") throw new ValidationError(`dependsOn: job "${reply.id}" cannot depend on itself`, { path: ["dependsOn"], jobId: reply.id });
       throw new ValidationError(`dependsOn: job "${reply.id}" already ${reply.status || "failed"}; this job could never start`, { path: ["dependsOn"], jobId: reply.id });
     }
-    return reply.jobs.map((r, i) => ({ id: specs[i]!.id, status: r.status, created: r.created, queue: specs[i]!.queue }));
+    return reply.jobs.map((r, i) => ({ id: specs[i]!.id, status: r.status, created: r.created, queue: r.queue }));
   }
 
   /**

@@ -9,9 +9,10 @@
 --          created_at, n_deps, then n_deps job ids. fresh=1 when the engine generated the id (a random
 --          UUID: no existing job to look for, which saves a read per job). Positional rather than
 --          JSON: decoding a JSON spec cost a quarter of this script's time.
--- Returns a flat array: 'ok', then per job in input order its status and 1 if created, 0 if the id
--- already existed (that job is left untouched). Ids repeated within one call are enqueued once. A
--- job with unfinished dependencies is `deferred` until they complete.
+-- Returns a flat array: 'ok', then per job in input order its status, 1 if created or 0 if the id
+-- already existed (that job is left untouched), and its queue (the stored one for an existing
+-- job). Ids repeated within one call are enqueued once. A job with unfinished dependencies is
+-- `deferred` until they complete.
 -- Or, writing nothing: 'error', code, id, status ('' when none) with code job_not_found |
 -- dependency_failed | self_dependency, when a dependency does not exist (nor comes earlier in the
 -- call), already failed for good, or is the job itself.
@@ -32,16 +33,17 @@ while i <= #ARGV do
   if n_deps > 0 and (s.fresh or not redis.call('HGET', k_job(s.id), 'status')) then
     for _, p in ipairs(s.deps) do
       if p == s.id then return { 'error', 'self_dependency', p, '' } end
-      if not earlier[p] then
-        local st = redis.call('HGET', k_job(p), 'status')
-        if not st then return { 'error', 'job_not_found', p, '' } end
-        if st == 'failed' or st == 'expired' or st == 'cancelled' then
-          return { 'error', 'dependency_failed', p, st }
-        end
+      -- A parent earlier in this call is created by it, unless its id already exists (a caller-chosen
+      -- id): then it is the existing job, which must not have failed for good.
+      local st = false
+      if not earlier[p] or not earlier[p].fresh then st = redis.call('HGET', k_job(p), 'status') end
+      if not st and not earlier[p] then return { 'error', 'job_not_found', p, '' } end
+      if st == 'failed' or st == 'expired' or st == 'cancelled' then
+        return { 'error', 'dependency_failed', p, st }
       end
     end
   end
-  earlier[s.id] = true
+  if not earlier[s.id] then earlier[s.id] = s end
 end
 
 local out = { 'ok' }
@@ -49,10 +51,11 @@ local added = {} -- queue -> jobs created, counted once per queue at the end
 for _, s in ipairs(specs) do
   local key = k_job(s.id)
   local existing = false
-  if not s.fresh then existing = redis.call('HGET', key, 'status') end
-  if existing then
-    out[#out + 1] = existing
+  if not s.fresh then existing = redis.call('HMGET', key, 'status', 'queue') end
+  if existing and existing[1] then
+    out[#out + 1] = existing[1]
     out[#out + 1] = 0
+    out[#out + 1] = existing[2] or s.queue
   else
     local waiting = 0
     for _, p in ipairs(s.deps) do
@@ -87,6 +90,7 @@ for _, s in ipairs(specs) do
     added[s.queue] = (added[s.queue] or 0) + 1
     out[#out + 1] = status
     out[#out + 1] = 1
+    out[#out + 1] = s.queue
   end
 end
 for q, n in pairs(added) do redis.call('HINCRBY', k_counters(q), 'enqueued', n) end
