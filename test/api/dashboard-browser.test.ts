@@ -210,6 +210,33 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
     }
   });
 
+  it("pages a long list, following the list it started on even when the form changed since", async () => {
+    const jobs = Array.from({ length: 52 }, (_, i) => ({ id: `bulk-${String(i).padStart(2, "0")}`, queue: "low_priority", payload: {} }));
+    expect((await call("enqueueBatch", { key: K.producer, body: { jobs } })).status).toBe(201);
+    const { page, trouble } = await openDashboard();
+    const lists: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/v1/jobs?")) lists.push(new URL(r.url()).searchParams.get("state") ?? "");
+    });
+    try {
+      await signIn(page, K.controller);
+      await page.click('#tabs button[data-tab="jobs"]');
+      await page.fill('#jobs-filters input[name="queue"]', "low_priority");
+      await page.click("#jobs-filters button[type=submit]");
+      await page.waitForSelector('#jobs button[data-action="jobs-next"]');
+      expect(await page.locator("#jobs tbody tr").count()).toBe(50);
+      await page.selectOption('#jobs-filters select[name="state"]', "failed"); // changed, not submitted
+      await page.click('#jobs button[data-action="jobs-next"]');
+      await expect.poll(() => page.locator("#jobs tbody tr button.mono").allTextContents()).toEqual(["bulk-50", "bulk-51"]);
+      await page.click('#jobs button[data-action="jobs-first"]');
+      await expect.poll(() => page.locator("#jobs tbody tr").count()).toBe(50);
+      expect(lists).toEqual(["pending", "pending", "pending"]);
+      await expectClean(page, trouble);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("looks up a job and shows hostile payload and type as text", async () => {
     const { page, trouble } = await openDashboard();
     try {

@@ -103,7 +103,44 @@ describe.each(TRANSPORTS)("listing jobs by state over %s", (transport) => {
     await engine.enqueueBatch([{ id: "x1", payload: {} }, { id: "x2", payload: {} }, { id: "x3", payload: {} }]);
     await engine.cancel("x2");
     await rawRedis().del(engine.keys.job("x3"));
+    // a second entry naming x1 (as a crash between scripts could leave): x1 is listed once, at its own entry
+    await rawRedis().xadd(engine.keys.ready("default", "autonomous"), "*", "id", "x1", "t", "0");
     expect((await engine.listJobs({ queue: "default", state: "pending" })).jobs.map((j) => j.id)).toEqual(["x1"]);
+  });
+
+  it("a cursor keeps its place while jobs move out of the list before it", async () => {
+    const { engine, clock } = makeEngine(transport);
+    await engine.enqueueBatch(Array.from({ length: 6 }, (_, i) => ({ id: `s${i}`, payload: {}, delayMs: 1000 * (i + 1) })));
+    const first = await engine.listJobs({ queue: "default", state: "scheduled", limit: 2 });
+    expect(first.jobs.map((j) => j.id)).toEqual(["s0", "s1"]);
+    clock.advance(2500);
+    await engine.tick(); // s0 and s1 are promoted: they leave the delayed set
+    const second = await engine.listJobs({ queue: "default", state: "scheduled", limit: 2, cursor: first.nextCursor! });
+    expect(second.jobs.map((j) => j.id)).toEqual(["s2", "s3"]);
+
+    // one batch shares one score: its jobs page by id without repeats or gaps
+    const ids = Array.from({ length: 30 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    await engine.enqueue({ id: "root", payload: {} });
+    await engine.enqueueBatch(ids.map((id) => ({ id, payload: {}, dependsOn: ["root"] })));
+    const deferred = await all(engine, "default", "deferred", 7);
+    expect(deferred.ids).toEqual(ids);
+    // finished jobs arriving at the front of a newest-first list do not repeat the next page's rows
+    for (const id of ["f1", "f2", "f3", "f4"]) {
+      await engine.enqueue({ id, payload: {}, queue: "low_priority" });
+      const c = await engine.claim({ workerId: "w", queues: ["low_priority"] });
+      if (c.status !== "claimed") throw new Error("nothing to claim");
+      clock.advance(10);
+      await engine.ack(id, c.lease.token, null);
+    }
+    const p1 = await engine.listJobs({ queue: "low_priority", state: "completed", limit: 2 });
+    expect(p1.jobs.map((j) => j.id)).toEqual(["f4", "f3"]);
+    await engine.enqueue({ id: "f5", payload: {}, queue: "low_priority" });
+    const c5 = await engine.claim({ workerId: "w", queues: ["low_priority"] });
+    if (c5.status !== "claimed") throw new Error("nothing to claim");
+    clock.advance(10);
+    await engine.ack("f5", c5.lease.token, null);
+    const p2 = await engine.listJobs({ queue: "low_priority", state: "completed", limit: 2, cursor: p1.nextCursor! });
+    expect(p2.jobs.map((j) => j.id)).toEqual(["f2", "f1"]);
   });
 
   it("refuses an unknown queue or state, a bad limit and a foreign cursor, reading nothing", async () => {
@@ -112,9 +149,15 @@ describe.each(TRANSPORTS)("listing jobs by state over %s", (transport) => {
     await expect(engine.listJobs({ queue: "default", state: "running" as ListableState })).rejects.toMatchObject({ code: "validation_error" });
     await expect(engine.listJobs({ queue: "default", state: "pending", limit: 0 })).rejects.toMatchObject({ code: "validation_error" });
     await expect(engine.listJobs({ queue: "default", state: "pending", limit: 101 })).rejects.toMatchObject({ code: "validation_error" });
-    const offsetCursor = Buffer.from("50").toString("base64url");
-    await expect(engine.listJobs({ queue: "default", state: "pending", cursor: offsetCursor })).rejects.toMatchObject({ code: "validation_error" });
-    await expect(engine.listJobs({ queue: "default", state: "completed", cursor: Buffer.from("2:1-0").toString("base64url") })).rejects.toMatchObject({ code: "validation_error" });
-    await expect(engine.listJobs({ queue: "default", state: "completed", cursor: "%%%" })).rejects.toMatchObject({ code: "validation_error" });
+    const c = (text: string) => Buffer.from(text).toString("base64url");
+    for (const [state, cursor] of [
+      ["pending", c("default\npending\n50")], // not a stream position
+      ["completed", c("default\npending\n2:1-0")], // another list's cursor
+      ["completed", c("low_priority\ncompleted\n5:x")], // another queue's
+      ["pending", c("default\npending\n3:99999999999999999999-0")], // beyond what Redis accepts
+      ["completed", "%%%"],
+    ] as const) {
+      await expect(engine.listJobs({ queue: "default", state, cursor }), cursor).rejects.toMatchObject({ code: "validation_error" });
+    }
   });
 });

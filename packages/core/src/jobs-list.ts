@@ -77,12 +77,7 @@ function briefError(raw: string): JobSummary["error"] {
 export async function listJobs(ctx: EngineContext, input: ListJobsOptions): Promise<JobPage> {
   const o = validate(ListJobsOptions, input, "");
   const queue = ctx.queues.get(o.queue); // UnknownQueueError for a queue that is not configured
-  let cursor = "";
-  if (o.cursor !== undefined) {
-    cursor = Buffer.from(o.cursor, "base64url").toString("utf8");
-    const shape = o.state === "pending" || o.state === "active" ? /^[1-3]:\d+-\d+$/ : /^\d{1,9}$/;
-    if (!shape.test(cursor)) throw new ValidationError("cursor: not a cursor from a previous page of this list", { path: ["cursor"] });
-  }
+  const cursor = o.cursor === undefined ? "" : decodeCursor(o.cursor, queue.name, o.state);
   const window = o.state === "completed" ? queue.resultTtlMs : o.state === "failed" ? queue.failureTtlMs : 0;
   const oldest = window > 0 ? Math.max(0, ctx.now() - Math.min(window, ctx.settings.maxJobTtlMs)) : 0;
   const raw = await ctx.runRaw("jobs_list", [queue.name, o.state, o.limit, cursor, oldest]);
@@ -111,5 +106,20 @@ export async function listJobs(ctx: EngineContext, input: ListJobsOptions): Prom
       error: briefError(error),
     });
   }
-  return { jobs, nextCursor: raw[0] === "" ? null : Buffer.from(raw[0], "utf8").toString("base64url") };
+  return { jobs, nextCursor: raw[0] === "" ? null : Buffer.from(`${queue.name}\n${o.state}\n${raw[0]}`, "utf8").toString("base64url") };
+}
+
+/**
+ * A cursor names its list (queue and state) and the position in it: a stream entry for pending and
+ * active ('<level>:<entry id>'), a score and job id for the sorted sets. One from another list is
+ * refused rather than read as a position in this one.
+ */
+function decodeCursor(cursor: string, queue: string, state: ListableState): string {
+  const [cq, cs, position, ...rest] = Buffer.from(cursor, "base64url").toString("utf8").split("\n");
+  // stream entry ids within what Redis accepts; sorted-set positions as score (ms) and job id
+  const shape = state === "pending" || state === "active" ? /^[1-3]:\d{1,15}-\d{1,18}$/ : /^\d{1,16}:\S{1,128}$/;
+  if (cq !== queue || cs !== state || rest.length > 0 || position === undefined || !shape.test(position)) {
+    throw new ValidationError("cursor: not a cursor from a previous page of this list", { path: ["cursor"] });
+  }
+  return position;
 }

@@ -493,8 +493,8 @@ var WorkstreamDashboard = (function () {
       var f = $("jobs-filters").elements;
       return { queue: f.queue.value, state: f.state.value };
     }
+    // Pages follow the list they started on (state.jobsFilters), not whatever the form shows now.
     function loadJobs(after) {
-      state.jobsFilters = readJobsFilters();
       var q = jobsQuery(state.jobsFilters, state.jobsCursor);
       say("jobs-status", "Loading\u2026");
       api("listJobs", { query: q }).then(function (page) {
@@ -506,7 +506,9 @@ var WorkstreamDashboard = (function () {
         say("jobs-status", e.message, true);
       });
     }
-    function reloadJobsFromStart() {
+    /** A new list from the form's queue and state, first page. */
+    function listJobsFromForm() {
+      state.jobsFilters = readJobsFilters();
       state.jobsCursor = null;
       state.jobsCursors = [];
       loadJobs();
@@ -577,12 +579,16 @@ var WorkstreamDashboard = (function () {
         $("jobs-filters").elements.queue.value = b.getAttribute("data-queue");
         $("jobs-filters").elements.state.value = b.getAttribute("data-state");
         showTab("jobs");
-        reloadJobsFromStart();
+        listJobsFromForm();
       } else if (action === "jobs-next" && state.jobsPage && state.jobsPage.nextCursor) {
         state.jobsCursors.push(state.jobsCursor);
         state.jobsCursor = state.jobsPage.nextCursor;
         loadJobs();
-      } else if (action === "jobs-first") reloadJobsFromStart();
+      } else if (action === "jobs-first") {
+        state.jobsCursor = null;
+        state.jobsCursors = [];
+        loadJobs();
+      }
       else if (action === "open-job") {
         showTab("jobs");
         loadJob(id);
@@ -660,7 +666,7 @@ var WorkstreamDashboard = (function () {
       } else if (formId === "job-form") {
         loadJob($("job-id").value);
       } else if (formId === "jobs-filters") {
-        reloadJobsFromStart();
+        listJobsFromForm();
       } else if (formId === "dlq-filters") {
         reloadDlqFromStart();
       } else if (form.classList.contains("answer")) {

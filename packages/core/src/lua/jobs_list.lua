@@ -16,14 +16,15 @@
 -- ARGV[3]  queue
 -- ARGV[4]  state: pending | active | scheduled | deferred | completed | failed
 -- ARGV[5]  page size
--- ARGV[6]  cursor: '' to start; for pending/active '<level index>:<entry id>' (resume after it),
---          otherwise the offset into the index
+-- ARGV[6]  cursor: '' to start; for pending/active '<level index>:<entry id>', otherwise
+--          '<score>:<job id>': resume after that entry, wherever the entries before it went (a
+--          position that stays put while jobs are promoted, finished or replayed around it)
 -- ARGV[7]  oldest finish time to list (ms) for completed/failed (the TTL window), else ignored
 -- Returns a flat array: the next cursor ('' when this is the last page), then SUMMARY_WIDTH items
 -- per job: id, status, type, priority, level, attempts, max_attempts, created_at, enqueued_at,
 -- started_at, finished_at, run_at, worker, error ('' for a missing field).
--- An index entry whose job is gone or has moved on (a stale stream entry) is skipped, so a page may
--- hold fewer than the page size while more follow.
+-- An index entry whose job is gone or has moved on (a stale stream entry: the job's entry is another
+-- one now) is skipped, so a page may hold fewer than the page size while more follow.
 -- @include keys
 -- @include streams
 local q, state, limit, cursor = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
@@ -36,10 +37,14 @@ if not want then return redis.error_reply('jobs_list: unknown state ' .. tostrin
 
 local out = { '' }
 local RUN_AT = 11 -- FIELDS index of run_at
--- Appends job `id` if it is in a wanted status; `due` (the delayed set's score) replaces run_at.
-local function add(id, due)
-  local v = redis.call('HMGET', k_job(id), unpack(FIELDS))
+local READ = { unpack(FIELDS) }
+READ[#READ + 1] = 'entry'
+-- Appends job `id` if it is in a wanted status (and, read from a stream, still owns entry `eid`);
+-- `due` (the delayed set's score) replaces run_at.
+local function add(id, due, eid)
+  local v = redis.call('HMGET', k_job(id), unpack(READ))
   if not want[v[1]] then return end
+  if eid and v[#READ] ~= eid then return end
   if due then v[RUN_AT] = due end
   out[#out + 1] = id
   for i = 1, #FIELDS do out[#out + 1] = v[i] or '' end
@@ -83,7 +88,7 @@ if state == 'pending' or state == 'active' then
       end
       for _, e in ipairs(entries) do
         seen = seen + 1
-        if e[2][2] ~= '' then add(e[2][2]) end
+        if e[2][2] ~= '' then add(e[2][2], nil, e[1]) end
         if seen >= limit then
           out[1] = li .. ':' .. e[1]
           return out
@@ -94,27 +99,40 @@ if state == 'pending' or state == 'active' then
   return out
 end
 
-local offset = 0
+-- The sorted sets: ascending by score (scheduled: due time; deferred: enqueue time) or, for the
+-- finished and failed indexes, newest first within the TTL window. Members with equal scores sort
+-- by id (reversed when descending), so `score:id` marks a position even after it left the set.
+local TIE_BUDGET = 1000 -- entries of one score skipped per call at most (a batch shares one score)
+local cscore, cid = nil, nil
 if cursor ~= '' then
-  offset = tonumber(cursor)
-  if not offset or offset < 0 then return redis.error_reply('jobs_list: bad cursor') end
+  local sc, id = string.match(cursor, '^(%d+):(.+)$')
+  if not sc then return redis.error_reply('jobs_list: bad cursor') end
+  cscore, cid = sc, id
 end
-local ids
-if state == 'completed' or state == 'failed' then
-  local index = state == 'completed' and k_done(q) or k_failed(q)
-  ids = redis.call('ZREVRANGEBYSCORE', index, '+inf', ARGV[7], 'LIMIT', offset, limit + 1)
-elseif state == 'scheduled' then
-  local rows = redis.call('ZRANGE', k_delayed(q), offset, offset + limit, 'WITHSCORES')
-  ids = {}
-  for i = 1, #rows, 2 do
-    ids[#ids + 1] = rows[i]
-    if #ids <= limit then add(rows[i], rows[i + 1]) end
+local key, desc, floor
+if state == 'completed' then key, desc, floor = k_done(q), true, ARGV[7]
+elseif state == 'failed' then key, desc, floor = k_failed(q), true, ARGV[7]
+elseif state == 'scheduled' then key, desc = k_delayed(q), false
+else key, desc = k_deferred(q), false end
+
+local want_rows = limit + 1 + (cscore and TIE_BUDGET or 0)
+local rows
+if desc then rows = redis.call('ZREVRANGEBYSCORE', key, cscore or '+inf', floor, 'WITHSCORES', 'LIMIT', 0, want_rows)
+else rows = redis.call('ZRANGEBYSCORE', key, cscore or '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, want_rows) end
+local taken, last = 0, nil
+for k = 1, #rows, 2 do
+  local id, score = rows[k], rows[k + 1]
+  local before_cursor = cscore and tonumber(score) == tonumber(cscore) and ((desc and id >= cid) or (not desc and id <= cid))
+  if not before_cursor then
+    if taken == limit then
+      out[1] = last -- more follow
+      return out
+    end
+    add(id, state == 'scheduled' and score or nil)
+    taken = taken + 1
   end
-  if #ids > limit then out[1] = tostring(offset + limit) end
-  return out
-else
-  ids = redis.call('ZRANGE', k_deferred(q), offset, offset + limit)
+  last = score .. ':' .. id
 end
-for i = 1, math.min(limit, #ids) do add(ids[i]) end
-if #ids > limit then out[1] = tostring(offset + limit) end
+-- a full fetch that ended inside the cursor's run of equal scores: resume after the last one seen
+if #rows / 2 == want_rows and taken < limit and last then out[1] = last end
 return out
