@@ -175,6 +175,23 @@ describe("CloudWatch metrics", () => {
     expect(await backlogFor({ queues: null, levels: ["autonomous"] })).toBe(3 / 2);
     expect(await backlogFor({ queues: ["default"], levels: ["autonomous"] })).toBe(2 / 2);
     expect(await backlogFor({ queues: ["default"], levels: ["autonomous", "supervised"] })).toBe(3 / 2);
+
+    // capacity counts only the workers that take work in scope (busy or idle, overlapping queues and levels)
+    const mixed = {
+      workerStats: async () => ({
+        total: 5, idle: 2, busy: 2, suspended: 1,
+        workers: [
+          { state: "busy", queues: ["default", "high_priority"], permission_levels: ["autonomous"] }, // fargate
+          { state: "idle", queues: ["default"], permission_levels: ["autonomous"] }, // fargate
+          { state: "busy", queues: ["default"], permission_levels: ["supervised"] }, // a supervised pool
+          { state: "idle", queues: ["low_priority"], permission_levels: ["autonomous"] }, // another queue
+          { state: "suspended", queues: ["default"], permission_levels: ["autonomous"] },
+        ],
+      }),
+    };
+    const from = cw.requests.length;
+    await publishMetrics({ engine: t.engine, redis: t.port, sink: cloudWatchSink(realClient()), workers: mixed, now: t.clock.now, log: memoryLogger(), backlog: { queues: ["default"], levels: ["autonomous"] } });
+    expect(sent(from).get("BacklogPerWorker", "ALL")?.Value).toBe(2 / 2); // 2 autonomous jobs in default / 2 fargate workers
   });
 
   it("batches many queues into requests of at most 150 entries", async () => {

@@ -9,11 +9,12 @@
  *   FailedJobs                                Count         failed for good within the failure TTL (seed 1's failed registry)
  * Only `Queue=ALL`:
  *   WorkersBusy, WorkersIdle                  Count         from the worker registry, when one is wired
- *   BacklogPerWorker                          Count         (pending + in flight) / max(1, busy + idle), counting
- *                                                           only the queues and permission levels the
+ *   BacklogPerWorker                          Count         (pending + in flight) / max(1, busy + idle), both
+ *                                                           counted over the queues and permission levels the
  *                                                           autoscaled workers take (WORKSTREAM_BACKLOG_QUEUES,
- *                                                           WORKSTREAM_BACKLOG_LEVELS; default: all), so work
- *                                                           they cannot take does not scale them out
+ *                                                           WORKSTREAM_BACKLOG_LEVELS; default: all): work they
+ *                                                           cannot take does not scale them out, and workers
+ *                                                           that cannot take theirs do not count as capacity
  *
  * Counts are exact and never lost or doubled: the metrics_take script moves them into an outbox
  * under a lease, and metrics_settle clears the outbox only after CloudWatch accepted them (a failed
@@ -32,7 +33,14 @@ import { PermissionLevel } from "../messages.ts";
 
 /** The worker registry's counts (packages/core/src/worker provides one); injected. */
 export interface WorkerStatsSource {
-  workerStats(): Promise<{ total: number; idle: number; busy: number; suspended: number }>;
+  workerStats(): Promise<{
+    total: number;
+    idle: number;
+    busy: number;
+    suspended: number;
+    /** Each worker, when known: BacklogPerWorker then counts only those that take work in its scope. */
+    workers?: ReadonlyArray<{ state: string; queues: readonly string[]; permission_levels: readonly string[] }>;
+  }>;
 }
 
 /** Where metric data goes: CloudWatch in production, anything in tests. */
@@ -267,7 +275,7 @@ export async function publishMetrics(deps: MetricsPublisherDeps): Promise<Publis
   addCounts("ALL", all);
   gauges.push(datum("QueueDepth", "ALL", "Count", totals.pending), datum("InFlight", "ALL", "Count", totals.started), datum("DlqDepth", "ALL", "Count", totals.dlq), datum("OldestPendingAgeSeconds", "ALL", "Seconds", totals.oldest), datum("FailedJobs", "ALL", "Count", totals.failed));
   if (workers) gauges.push(datum("WorkersBusy", "ALL", "Count", workers.busy), datum("WorkersIdle", "ALL", "Count", workers.idle));
-  const capacity = Math.max(1, (workers?.busy ?? 0) + (workers?.idle ?? 0));
+  const capacity = Math.max(1, workersInScope(workers, scope));
   gauges.push(datum("BacklogPerWorker", "ALL", "Count", backlog / capacity));
 
   for (const a of alerts) {
@@ -301,4 +309,14 @@ export async function publishMetrics(deps: MetricsPublisherDeps): Promise<Publis
 
 async function settle(redis: RedisPort, prefix: string, now: number, token: string, ok: boolean): Promise<boolean> {
   return SettleReply.parse(JSON.parse(await runScript(redis, "metrics_settle", [], [prefix, now, token, ok ? "1" : "0"]))).settled;
+}
+
+/** Busy and idle workers that take some of the work in `scope` (every one when the list is unknown). */
+function workersInScope(workers: Awaited<ReturnType<WorkerStatsSource["workerStats"]>> | null, scope: BacklogScope): number {
+  if (!workers) return 0;
+  if (!workers.workers || (scope.queues === null && scope.levels === null)) return workers.busy + workers.idle;
+  const overlaps = (mine: readonly string[], wanted: readonly string[] | null) => wanted === null || mine.some((x) => wanted.includes(x));
+  return workers.workers.filter(
+    (w) => (w.state === "busy" || w.state === "idle") && overlaps(w.queues, scope.queues) && overlaps(w.permission_levels, scope.levels),
+  ).length;
 }
