@@ -24,25 +24,28 @@ export function tcpPort(url: string, options: RedisOptions = {}): TcpPort {
   // A separate connection for blocking waits: a blocked connection cannot serve script calls.
   const client = new Redis(url, { maxRetriesPerRequest: 20, enableAutoPipelining: true, ...options });
   // Commands reject with their own errors; listening here keeps ioredis from printing every failed
-  // reconnect as "Unhandled error event" with a stack, and remembers why the connection is down.
-  let lastError: string | null = null;
-  const remember = (conn: Redis) => conn.on("error", (e: Error) => void (lastError = e.message));
+  // reconnect as "Unhandled error event" with a stack, and remembers why each connection is down.
+  const lastErrors = new WeakMap<Redis, string>();
+  const remember = (conn: Redis) => conn.on("error", (e: Error) => void lastErrors.set(conn, e.message));
   remember(client);
   // ioredis gives up on a command with "max retries per request"; say where and why instead.
-  const explained = (e: unknown): never => {
-    if (e instanceof Error && e.name === "MaxRetriesPerRequestError") throw new RedisUnavailableError(redisAddress(url), lastError ?? e.message);
-    throw e;
-  };
+  const explained =
+    (conn: Redis) =>
+    (e: unknown): never => {
+      if (e instanceof Error && e.name === "MaxRetriesPerRequestError") throw new RedisUnavailableError(redisAddress(url), lastErrors.get(conn) ?? e.message);
+      throw e;
+    };
+  const onClient = explained(client);
   let blocking: Redis | undefined;
   return {
     client,
-    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args).catch(explained),
-    eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args).catch(explained),
+    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args).catch(onClient),
+    eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args).catch(onClient),
     async waitForEntries(streams, timeoutMs) {
-      blocking ??= remember(client.duplicate());
+      const conn = (blocking ??= remember(client.duplicate()));
       const ids = streams.map((s) => s.afterId);
       const keys = streams.map((s) => s.key);
-      const res = await blocking.xread("COUNT", 1, "BLOCK", Math.max(1, Math.floor(timeoutMs)), "STREAMS", ...keys, ...ids);
+      const res = await conn.xread("COUNT", 1, "BLOCK", Math.max(1, Math.floor(timeoutMs)), "STREAMS", ...keys, ...ids).catch(explained(conn));
       return res === null ? [] : res.map(([key]) => key);
     },
     async waitForList(key, timeoutMs) {
@@ -50,7 +53,7 @@ export function tcpPort(url: string, options: RedisOptions = {}): TcpPort {
       // connection serves nobody else.
       const conn = remember(client.duplicate());
       try {
-        return (await conn.blpop(key, Math.max(0.01, timeoutMs / 1000))) !== null;
+        return (await conn.blpop(key, Math.max(0.01, timeoutMs / 1000)).catch(explained(conn))) !== null;
       } finally {
         conn.disconnect();
       }
