@@ -39,6 +39,9 @@ export const ROUTES: readonly RouteDef[] = [
   route("getJob", "GET", "/v1/jobs/{id}"),
   route("listJobs", "GET", "/v1/jobs"),
   route("cancelJob", "POST", "/v1/jobs/{id}/cancel"),
+  route("schedulesPut", "POST", "/v1/schedules"),
+  route("schedulesList", "GET", "/v1/schedules"),
+  route("schedulesDelete", "DELETE", "/v1/schedules/{name}"),
   // Workers
   route("claim", "POST", "/v1/claim"),
   route("heartbeat", "POST", "/v1/jobs/{id}/heartbeat"),

@@ -28,6 +28,7 @@ import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
 import type { EngineContext } from "./context.ts";
 import { listJobs, type JobPage, type ListJobsOptions } from "./jobs-list.ts";
+import { deleteSchedule, fireSchedules, getSchedule, listSchedules, putSchedule, type FireReport, type Schedule, type ScheduleInput } from "./schedules.ts";
 import { dlqGet, dlqList, dlqPurge, dlqPurgeAll, dlqReplay, type DlqListOptions, type DlqPage, type ReplayOutcome } from "./dlq.ts";
 import { answerRequest, askQuestion, getAnswer, listRequests, waitForAnswer, type AnswerInput, type AskInput, type RequestStatus, type RequestView } from "./requests.ts";
 import type { ControllerResponseMessage, WorkerRequestMessage } from "./messages.ts";
@@ -189,6 +190,9 @@ export interface TickResult {
   trimmed: number;
   /** Pending entries put back in step with the leases (a missing lease timer re-armed, an orphan dropped). */
   reconciled: number;
+  /** Recurring schedules' runs fired (their jobs enqueued), and those that could not be. */
+  scheduled: number;
+  scheduleFailures: Array<{ name: string; error: string }>;
 }
 
 const LEVEL_CLAIM_ORDER: readonly PermissionLevel[] = ["human_required", "supervised", "autonomous"];
@@ -521,9 +525,11 @@ export class Engine {
    * their queue TTL (unless `expire: false`: claims expire such jobs anyway, the scan keeps stats
    * honest) and (with `trim`) trims retention indexes. Loops while timers remain due, at
    * most `maxPasses` script runs, so a backlog is worked off without one long-running script.
+   * When a recurring schedule's run has come, fires it (fireSchedules).
    */
   async tick(opts: { trim?: boolean; expire?: boolean; timersPerPass?: number; maxPasses?: number } = {}): Promise<TickResult> {
-    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0, reconciled: 0 };
+    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0, reconciled: 0, scheduled: 0, scheduleFailures: [] };
+    let schedulesDue = false;
     const queueArgs = this.queues.ordered.flatMap((q) => [
       q.name,
       q.ttlMs,
@@ -542,9 +548,42 @@ export class Engine {
       total.expired += r.expired;
       total.trimmed += r.trimmed;
       total.reconciled += r.reconciled;
+      schedulesDue ||= r.schedules_due;
       if (!r.more) break;
     }
+    if (schedulesDue) {
+      const fired = await this.fireSchedules();
+      total.scheduled = fired.fired;
+      total.scheduleFailures = fired.failed;
+    }
     return total;
+  }
+
+  // ── Recurring schedules ────────────────────────────────────────────────────────────────────
+
+  /** Creates or replaces a recurring schedule (cron in UTC, the job each run enqueues). */
+  putSchedule(input: ScheduleInput): Promise<{ schedule: Schedule; created: boolean }> {
+    return putSchedule(this.ctx, input, (job) => void this.toSpec(job, this.now()));
+  }
+
+  /** Every recurring schedule, by name. */
+  listSchedules(): Promise<Schedule[]> {
+    return listSchedules(this.ctx);
+  }
+
+  /** One schedule; ScheduleNotFoundError when there is none of that name. */
+  getSchedule(name: string): Promise<Schedule> {
+    return getSchedule(this.ctx, name);
+  }
+
+  /** Removes a schedule (jobs it already enqueued stay); ScheduleNotFoundError when there is none. */
+  deleteSchedule(name: string): Promise<void> {
+    return deleteSchedule(this.ctx, name);
+  }
+
+  /** Enqueues the due runs of recurring schedules (the tick calls it when one is due). */
+  fireSchedules(max = 100): Promise<FireReport> {
+    return fireSchedules(this.ctx, (job) => specArgs(this.toSpec(job, this.now())), max);
   }
   // ── Dead-letter triage ─────────────────────────────────────────────────────────────────────
 
@@ -674,5 +713,5 @@ const StatsReply = z.array(
   }),
 );
 
-const TickReply = z.object({ reclaimed: z.number(), promoted: z.number(), expired: z.number(), trimmed: z.number(), reconciled: z.number(), more: z.boolean() });
+const TickReply = z.object({ reclaimed: z.number(), promoted: z.number(), expired: z.number(), trimmed: z.number(), reconciled: z.number(), more: z.boolean(), schedules_due: z.boolean() });
 

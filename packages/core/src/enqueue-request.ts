@@ -49,6 +49,15 @@ export type EnqueueRequest = z.infer<typeof EnqueueRequest>;
 export type EnqueueRequestInput = z.input<typeof EnqueueRequest>;
 
 /**
+ * The job a recurring schedule enqueues at each run: a job request without what belongs to one run
+ * (its id: the schedule name and the run time; its start time: the run; its creation time) or to
+ * other jobs (dependsOn).
+ */
+export const ScheduledJobTemplate = EnqueueFields.omit({ id: true, delayMs: true, runAt: true, createdAt: true, dependsOn: true }).strict();
+export type ScheduledJobTemplate = z.infer<typeof ScheduledJobTemplate>;
+export type ScheduledJobTemplateInput = z.input<typeof ScheduledJobTemplate>;
+
+/**
  * How a work order is delivered, besides what its own fields say (id, priority, permission level,
  * timeout, retries): the same options as a generic job's. They are not part of the message the
  * worker receives.

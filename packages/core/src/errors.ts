@@ -25,6 +25,7 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "api_key_not_found"
   | "worker_not_found"
+  | "schedule_not_found"
   | "encryption_unavailable"
   | "internal_error";
 

@@ -13,6 +13,8 @@ export { upstashPort, type UpstashPort } from "./transports/upstash.ts";
 export { connect } from "./transports/connect.ts";
 export * from "./dlq.ts";
 export * from "./jobs-list.ts";
+export * from "./schedules.ts";
+export { nextRun, parseCron, type CronSchedule } from "./cron.ts";
 export type { QueuedCallback, DroppedCallback, TakeCallbacksOptions } from "./callbacks.ts";
 export * from "./requests.ts";
 export * from "./worker/index.ts";

@@ -30,6 +30,8 @@
  *   P audit                   STREAM  the audit log: principal, action, job, outcome per queue operation (XADD MAXLEN ~)
  *   P callbacks               STREAM  the callback outbox: {id, o=outcome, q, a=attempts, u=url, t=finished ms} per
  *                                     finished job that has a callback_url; consumer group "senders" (notify/callbacks.ts)
+ *   P schedules               HASH    name -> a recurring schedule as JSON: cron, job template, next/last run (schedules.ts)
+ *   P schedules:due           ZSET    name -> the schedule's next run ms (the maintenance tick fires the due ones)
  *
  * `{q}` is a Redis Cluster hash tag so that one queue's keys share a slot. Job records are global
  * (ids are unique across queues) and scripts touch both, so Workstream targets a single-shard Redis
@@ -77,6 +79,9 @@ export interface KeySpace {
   metricsOutbox(): string;
   /** The callback outbox stream (notify/callbacks.ts). */
   callbacks(): string;
+  /** Recurring schedules by name, and their next runs (schedules.ts). */
+  schedules(): string;
+  schedulesDue(): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -107,5 +112,7 @@ export function keySpace(prefix: string): KeySpace {
     metricsLast: () => `${prefix}metrics:last`,
     metricsOutbox: () => `${prefix}metrics:outbox`,
     callbacks: () => `${prefix}callbacks`,
+    schedules: () => `${prefix}schedules`,
+    schedulesDue: () => `${prefix}schedules:due`,
   };
 }

@@ -38,6 +38,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   request_not_found: 404,
   api_key_not_found: 404,
   worker_not_found: 404,
+  schedule_not_found: 404,
   method_not_allowed: 405,
   lease_lost: 409,
   not_cancellable: 409,

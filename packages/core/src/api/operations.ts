@@ -182,6 +182,7 @@ const parseCancelBody = optionalBody(S.CancelBody);
 const parseClaimBody = optionalBody(S.ClaimBody);
 const parseCreateApiKeyBody = schemaBody(S.CreateApiKeyBody);
 const parseDlqReplayBody = schemaBody(S.DlqReplayBody);
+const parseScheduleBody = schemaBody(S.ScheduleBody);
 const parseFailBody = schemaBody(S.FailBody);
 const parseHeartbeatBody = schemaBody(S.HeartbeatBody);
 const parseReleaseBody = schemaBody(S.ReleaseBody);
@@ -223,7 +224,7 @@ function workerControlOp(action: "suspend" | "resume"): Operation {
 // ── The operations, by route name ────────────────────────────────────────────────────────────
 
 export const OPERATION_NAMES = [
-  "enqueue", "enqueueBatch", "getJob", "listJobs", "cancelJob",
+  "enqueue", "enqueueBatch", "getJob", "listJobs", "cancelJob", "schedulesPut", "schedulesList", "schedulesDelete",
   "claim", "heartbeat", "ack", "fail", "release", "askQuestion", "getAnswer",
   "listRequests", "answerRequest",
   "dlqList", "dlqShow", "dlqReplay", "dlqPurgeOne", "dlqPurgeAll",
@@ -306,6 +307,53 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     async run(ctx, { query }) {
       const page = await ctx.engine.listJobs({ queue: query.queue ?? "default", state: query.state, ...(query.limit !== undefined && { limit: query.limit }), ...(query.cursor !== undefined && { cursor: query.cursor }) });
       return { status: 200, body: page };
+    },
+  }),
+
+  schedulesPut: op("schedulesPut", {
+    summary: "Create or replace a recurring schedule (cron, UTC)",
+    description:
+      "At each run the schedule enqueues its job with the id <name>:<run ms> (so a run is enqueued once). Runs missed while maintenance was not running are not replayed one by one: one fires late, then the schedule continues from now. 201 when created, 200 when it replaced one of that name (its next run is recomputed from now).",
+    tag: "producers",
+    roles: PRODUCER_ROLES,
+    audit: true,
+    params: S.NoParams,
+    query: S.NoQuery,
+    body: { schema: S.ScheduleBody, required: true, parse: parseScheduleBody },
+    responses: { 201: { description: "Created.", schema: S.SchedulePutResponse }, 200: { description: "Replaced.", schema: S.SchedulePutResponse } },
+    errors: [...AUTH_ERRORS, ...BODY_ERRORS, "unknown_queue"],
+    async run(ctx, { body }) {
+      const r = await ctx.engine.putSchedule(body);
+      return { status: r.created ? 201 : 200, body: r, details: { name: r.schedule.name, cron: r.schedule.cron } };
+    },
+  }),
+
+  schedulesList: op("schedulesList", {
+    summary: "List recurring schedules",
+    tag: "producers",
+    roles: READ_JOB_ROLES,
+    audit: false,
+    params: S.NoParams,
+    query: S.NoQuery,
+    responses: { 200: { description: "Every schedule, by name, with its next and last run.", schema: S.ScheduleListResponse } },
+    errors: AUTH_ERRORS,
+    async run(ctx) {
+      return { status: 200, body: { schedules: await ctx.engine.listSchedules() } };
+    },
+  }),
+
+  schedulesDelete: op("schedulesDelete", {
+    summary: "Delete a recurring schedule (the jobs it enqueued stay)",
+    tag: "producers",
+    roles: PRODUCER_ROLES,
+    audit: true,
+    params: S.ScheduleNameParams,
+    query: S.NoQuery,
+    responses: { 200: { description: "Deleted.", schema: S.ScheduleDeleteResponse } },
+    errors: [...AUTH_ERRORS, "validation_error", "schedule_not_found"],
+    async run(ctx, { params }) {
+      await ctx.engine.deleteSchedule(params.name);
+      return { status: 200, body: { name: params.name, deleted: true }, details: { name: params.name } };
     },
   }),
 

@@ -5,7 +5,8 @@
  * snake_case field names (request_type, conversation_id, generated_by, …).
  */
 import { z } from "zod";
-import { EnqueueRequest, WorkOrderOptions } from "../enqueue-request.ts";
+import { EnqueueRequest, ScheduledJobTemplate, WorkOrderOptions } from "../enqueue-request.ts";
+import { ScheduleName } from "../schedules.ts";
 import { JobError, JobStatus } from "../job.ts";
 import { ListableState } from "../jobs-list.ts";
 import {
@@ -227,6 +228,28 @@ export const AnswerBody = z
   .strict();
 
 // ── Dead-letter triage ──────────────────────────────────────────────────────────────────────────
+export const ScheduleBody = z
+  .object({
+    name: ScheduleName.describe("Letters, digits, . _ - (≤ 64). Each run's job id is <name>:<run ms>."),
+    cron: z.string().min(1).max(200).describe("Five fields in UTC (minute hour day-of-month month day-of-week), or @hourly, @daily, @weekly, @monthly, @yearly."),
+    job: ScheduledJobTemplate.describe("The job each run enqueues: a job request without id, delayMs, runAt, createdAt or dependsOn."),
+  })
+  .strict();
+export const ScheduleView = z.object({
+  name: z.string(),
+  cron: z.string(),
+  job: z.record(z.string(), z.unknown()),
+  createdAt: IsoDate,
+  nextRunAt: IsoDate,
+  lastRunAt: IsoDate.nullable(),
+  lastJobId: z.string().nullable(),
+  runs: z.number().int(),
+});
+export const SchedulePutResponse = z.object({ schedule: ScheduleView, created: z.boolean() });
+export const ScheduleListResponse = z.object({ schedules: z.array(ScheduleView) });
+export const ScheduleNameParams = z.object({ name: ScheduleName }).strict();
+export const ScheduleDeleteResponse = z.object({ name: z.string(), deleted: z.literal(true) });
+
 export const ListJobsQuery = z
   .object({
     queue: QueueName.optional().describe("Default: default."),

@@ -21,7 +21,9 @@
 -- ARGV[8]  how long a closed request stays in requests:closed (ms; EngineSettings.requestRetentionMs,
 --          which ask also keeps each request record past its expiry)
 -- ARGV[9+] groups of 5: queue, ttl ms (0 = none), result TTL ms, failure TTL ms, DLQ retention ms (0 = forever)
--- Returns JSON: {reclaimed, promoted, expired, trimmed, reconciled, more} — more=true when the timer limit was hit.
+-- Returns JSON: {reclaimed, promoted, expired, trimmed, reconciled, more, schedules_due} — more=true when
+-- the timer limit was hit; schedules_due=true when a recurring schedule's run has come (the engine
+-- then fires it: computing a cron's next run is the engine's work, not the script's).
 -- @include keys
 -- @include job
 -- @include retry
@@ -91,5 +93,6 @@ for p = 9, #ARGV, 5 do
     for _, lvl in ipairs(LEVELS) do reconcile(k_ready(q, lvl), tonumber(ARGV[7])) end
   end
 end
+local schedules_due = #redis.call('ZRANGEBYSCORE', K_SCHEDULES_DUE, '-inf', now, 'LIMIT', 0, 1) > 0
 return cjson.encode({ reclaimed = reclaimed, promoted = promoted, expired = expired, trimmed = trimmed,
-  reconciled = reconciled, more = fired >= limit })
+  reconciled = reconciled, more = fired >= limit, schedules_due = schedules_due })

@@ -157,6 +157,9 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
   }
 
   const failed = deliveries.filter((d) => !d.result.ok).length;
+  for (const f of tick.scheduleFailures) {
+    log.log({ level: "error", event: "schedule.fire_failed", schedule: f.name, error: f.error });
+  }
   log.log({
     level: failed > 0 ? "warn" : "info",
     event: "maintenance.run",

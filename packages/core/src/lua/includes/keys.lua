@@ -27,4 +27,6 @@ local function k_apikey(id) return PREFIX .. 'apikey:' .. id end
 local K_APIKEYS = PREFIX .. 'apikeys'
 local K_AUDIT = PREFIX .. 'audit'
 local K_CALLBACKS = PREFIX .. 'callbacks'
+local K_SCHEDULES = PREFIX .. 'schedules'
+local K_SCHEDULES_DUE = PREFIX .. 'schedules:due'
 local CALLBACK_GROUP = 'senders'

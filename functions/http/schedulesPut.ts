@@ -1,0 +1,3 @@
+import { httpHandler } from "../_lib/handler.ts";
+
+export const handler = httpHandler("schedulesPut");

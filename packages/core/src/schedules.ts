@@ -1,0 +1,178 @@
+/**
+ * Recurring schedules: a cron expression (UTC) and the job to enqueue at each run.
+ *
+ * Each schedule is stored as JSON in `P schedules` with its next run in `P schedules:due`. The
+ * maintenance tick (every minute in the cloud, every 5 s locally) reports when a run is due, and
+ * `fireSchedules` enqueues it: one script (schedule_fire.lua) enqueues the run's job — its id is
+ * `<name>:<run ms>`, so firing the same run twice finds the job instead of making another — and
+ * moves the schedule to its next run. Runs missed while nothing ticked (an outage) are not
+ * replayed one by one: the first missed run fires, late, and the schedule continues with its
+ * next run after now.
+ */
+import { z } from "zod";
+import type { EngineContext } from "./context.ts";
+import { nextRun, parseCron } from "./cron.ts";
+import { ValidationError, WorkstreamError } from "./errors.ts";
+import { ScheduledJobTemplate, type EnqueueRequestInput, type ScheduledJobTemplateInput } from "./enqueue-request.ts";
+import { validate } from "./validate.ts";
+
+export const ScheduleName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, "schedule names may contain letters, digits and . _ - only");
+
+export const ScheduleInput = z
+  .object({
+    name: ScheduleName,
+    /** Five-field cron expression in UTC, or a macro such as @daily. */
+    cron: z.string().min(1).max(200),
+    job: ScheduledJobTemplate,
+  })
+  .strict();
+export type ScheduleInput = { name: string; cron: string; job: ScheduledJobTemplateInput };
+
+export interface Schedule {
+  name: string;
+  cron: string;
+  /** The job each run enqueues (its id is `<name>:<run ms>`). */
+  job: ScheduledJobTemplate;
+  createdAt: string;
+  nextRunAt: string;
+  lastRunAt: string | null;
+  lastJobId: string | null;
+  runs: number;
+}
+
+/** The stored record. The job template is kept as a JSON string: Lua rewrites the record and must not re-encode the payload. */
+const Stored = z.object({
+  name: z.string(),
+  cron: z.string(),
+  job: z.string(),
+  createdAt: z.number(),
+  nextRunAt: z.number(),
+  lastRunAt: z.number().nullable().optional(),
+  lastJobId: z.string().nullable().optional(),
+  runs: z.number().optional(),
+});
+type Stored = z.infer<typeof Stored>;
+
+export class ScheduleNotFoundError extends WorkstreamError {
+  constructor(name: string) {
+    super("schedule_not_found", `schedule "${name}" does not exist`, { name });
+  }
+}
+
+function view(s: Stored): Schedule {
+  return {
+    name: s.name,
+    cron: s.cron,
+    job: ScheduledJobTemplate.parse(JSON.parse(s.job)),
+    createdAt: new Date(s.createdAt).toISOString(),
+    nextRunAt: new Date(s.nextRunAt).toISOString(),
+    lastRunAt: s.lastRunAt ? new Date(s.lastRunAt).toISOString() : null,
+    lastJobId: s.lastJobId ?? null,
+    runs: s.runs ?? 0,
+  };
+}
+
+function readList(raw: unknown): Array<{ name: string; stored: Stored | null; due: number }> {
+  if (!Array.isArray(raw) || raw.length % 3 !== 0) throw new Error("schedule_list replied with an unexpected shape");
+  const out: Array<{ name: string; stored: Stored | null; due: number }> = [];
+  for (let i = 0; i < raw.length; i += 3) {
+    const json = String(raw[i + 1]);
+    out.push({ name: String(raw[i]), stored: json === "" ? null : Stored.parse(JSON.parse(json)), due: Number(raw[i + 2]) });
+  }
+  return out;
+}
+
+/** Creates or replaces a schedule; its next run is computed from now. */
+export async function putSchedule(ctx: EngineContext, input: ScheduleInput, checkJob: (job: EnqueueRequestInput) => void): Promise<{ schedule: Schedule; created: boolean }> {
+  const s = validate(ScheduleInput, input, "");
+  const cron = parseCron(s.cron);
+  ctx.queues.get(s.job.queue ?? "default"); // an unknown queue is refused now, not at the first run
+  checkJob({ ...s.job, id: `${s.name}:0` }); // the engine's own checks (payload size, queue)
+  const now = ctx.now();
+  const next = nextRun(cron, now)!;
+  const existing = await getStored(ctx, s.name);
+  const stored: Stored = {
+    name: s.name,
+    cron: cron.source,
+    job: JSON.stringify(s.job),
+    createdAt: existing?.createdAt ?? now,
+    nextRunAt: next,
+    lastRunAt: existing?.lastRunAt ?? null,
+    lastJobId: existing?.lastJobId ?? null,
+    runs: existing?.runs ?? 0,
+  };
+  const created = (await ctx.runRaw("schedule_put", [s.name, JSON.stringify(stored), next])) === 1;
+  return { schedule: view(stored), created };
+}
+
+async function getStored(ctx: EngineContext, name: string): Promise<Stored | null> {
+  const all = readList(await ctx.runRaw("schedule_list", ["all", 0]));
+  return all.find((x) => x.name === name)?.stored ?? null;
+}
+
+export async function listSchedules(ctx: EngineContext): Promise<Schedule[]> {
+  return readList(await ctx.runRaw("schedule_list", ["all", 0]))
+    .flatMap((x) => (x.stored ? [view(x.stored)] : []))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function getSchedule(ctx: EngineContext, name: string): Promise<Schedule> {
+  const stored = await getStored(ctx, validate(ScheduleName, name, "name"));
+  if (!stored) throw new ScheduleNotFoundError(name);
+  return view(stored);
+}
+
+export async function deleteSchedule(ctx: EngineContext, name: string): Promise<void> {
+  const existed = await ctx.runRaw("schedule_delete", [validate(ScheduleName, name, "name")]);
+  if (existed !== 1) throw new ScheduleNotFoundError(name);
+}
+
+export interface FireReport {
+  /** Runs whose job was enqueued now. */
+  fired: number;
+  /** Runs some other firer handled first, or whose job already existed. */
+  skipped: number;
+  /** Runs whose job could not be enqueued (logged by the caller; the schedule stays due). */
+  failed: Array<{ name: string; error: string }>;
+}
+
+/**
+ * Fires every due schedule (up to `max`): enqueues the run's job and moves the schedule on.
+ * `toArgs` turns a job request into enqueue.lua's positional spec (the engine's validation).
+ */
+export async function fireSchedules(ctx: EngineContext, toArgs: (job: EnqueueRequestInput) => Array<string | number>, max = 100): Promise<FireReport> {
+  const now = ctx.now();
+  const report: FireReport = { fired: 0, skipped: 0, failed: [] };
+  for (const due of readList(await ctx.runRaw("schedule_list", ["due", max]))) {
+    if (!due.stored) {
+      await ctx.runRaw("schedule_delete", [due.name]); // an index entry without its schedule
+      continue;
+    }
+    try {
+      const cron = parseCron(due.stored.cron);
+      const run = due.due;
+      // Missed runs coalesce: the next run is the first one after now, not after the missed one.
+      const following = nextRun(cron, Math.max(now, run))!;
+      const job = JSON.parse(due.stored.job) as ScheduledJobTemplateInput;
+      const args = toArgs({ ...job, id: `${due.name}:${run}`, createdAt: new Date(run).toISOString() });
+      const reply = await ctx.runRaw("schedule_fire", [due.name, run, following, ...args]);
+      if (!Array.isArray(reply)) throw new Error("schedule_fire replied with an unexpected shape");
+      if (reply[0] === "fired") {
+        if (Number(reply[2]) === 1) report.fired++;
+        else report.skipped++;
+      } else if (reply[0] === "stale") {
+        report.skipped++;
+      } else {
+        report.failed.push({ name: due.name, error: `${String(reply[1])}: ${String(reply[2])}` });
+      }
+    } catch (e) {
+      if (!(e instanceof ValidationError) && !(e instanceof SyntaxError) && !(e instanceof z.ZodError)) throw e;
+      report.failed.push({ name: due.name, error: e.message });
+    }
+  }
+  return report;
+}
