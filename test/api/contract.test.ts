@@ -282,6 +282,23 @@ describe("4xx, each with a stable code", () => {
   });
 });
 
+describe("recurring schedules", () => {
+  it("create 201, replace 200, list, delete; 404 for an unknown one; 400 for a bad cron or queue", async () => {
+    const body = { name: "api-nightly", cron: "0 2 * * *", job: { type: "report", payload: { scope: "all" }, priority: "low" } };
+    const created = await ok("schedulesPut", { key: K.producer, body }, 201);
+    expect(created.body).toMatchObject({ created: true, schedule: { name: "api-nightly", cron: "0 2 * * *", runs: 0, lastRunAt: null } });
+    expect((await ok("schedulesPut", { key: K.admin, body: { ...body, cron: "@hourly" } }, 200)).body.created).toBe(false);
+    const list = await ok("schedulesList", { key: K.controller }, 200);
+    expect(list.body.schedules.map((x: { name: string; cron: string }) => [x.name, x.cron])).toContainEqual(["api-nightly", "@hourly"]);
+    await err("schedulesPut", { key: K.producer, body: { ...body, cron: "0 2 * *" } }, 400, "validation_error");
+    await err("schedulesPut", { key: K.producer, body: { ...body, job: { payload: {}, queue: "nope" } } }, 400, "unknown_queue");
+    await err("schedulesPut", { key: K.producer, body: { ...body, job: { payload: {}, id: "fixed" } } }, 400, "validation_error");
+    await err("schedulesPut", { key: K.worker, body }, 403, "forbidden");
+    expect((await ok("schedulesDelete", { key: K.producer, params: { name: "api-nightly" } }, 200)).body).toEqual({ name: "api-nightly", deleted: true });
+    await err("schedulesDelete", { key: K.producer, params: { name: "api-nightly" } }, 404, "schedule_not_found");
+  });
+});
+
 describe("work order delivery options", () => {
   it("a work order may carry a generic job's delivery options; unknown fields are refused, not dropped", async () => {
     const r = await ok("enqueue", { key: K.producer, body: workOrder("wo-opts", { delayMs: 60_000, callbackUrl: "https://hooks.example.com/wo", retry: { kind: "fixed", intervalsMs: [60_000, 180_000, 600_000] } }) }, 201);

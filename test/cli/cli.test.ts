@@ -138,6 +138,27 @@ describe.concurrent("workstream CLI: enqueue, status, stats", { timeout: 120_000
     expect((await runCli(["jobs", "pending", "--queue", "nope"], e)).code).toBe(2); // unknown_queue is a usage error
   });
 
+  it("sets, lists and deletes recurring schedules; a bad cron exits 2, an unknown schedule 1", async () => {
+    const e = env();
+    const set = await runCli(["schedules", "set", "nightly", "--cron", "0 2 * * *", "--job", '{"type":"report","payload":{"scope":"all"}}', "--json"], e);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ created: true, schedule: { name: "nightly", cron: "0 2 * * *", job: { type: "report" } } });
+    const text = await runCli(["schedules", "set", "nightly", "--cron", "@hourly", "--job", '{"payload":{}}'], e);
+    expect(text.stdout).toMatch(/^nightly replaced: @hourly, next run \d{4}-/);
+    const list = await runCli(["schedules", "list"], e);
+    expect(list.stdout).toMatch(/^schedule\s+cron\s+next run/);
+    expect(list.stdout).toContain("nightly");
+    const bad = await runCli(["schedules", "set", "x", "--cron", "0 25 * * *", "--job", '{"payload":{}}'], e);
+    expect(bad.code).toBe(2);
+    expect(oneLine(bad.stderr)).toBe(true);
+    expect(bad.stderr).toContain("hour 25 is outside 0-23");
+    expect((await runCli(["schedules", "delete", "nightly"], e)).stdout).toBe("nightly deleted\n");
+    const gone = await runCli(["schedules", "delete", "nightly"], e);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('schedule "nightly" does not exist');
+    expect((await runCli(["schedules", "list", "--json"], e)).stdout).toBe('{"schedules":[]}\n');
+  });
+
   it("creates, lists and revokes API keys; suspending an unknown worker exits 1", async () => {
     const e = env();
     const created = await runCli(["keys", "create", "--principal", "ci-bot", "--roles", "producer,worker", "--permission-levels", "autonomous", "--json"], e);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createNotifyContext,
+  DEFAULT_QUEUES,
   Engine,
   httpNotifier,
   memoryLogger,
@@ -91,6 +92,23 @@ describe.each(TRANSPORTS)("scheduled maintenance over %s", (transport) => {
     expect(seen.size).toBe(N);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     expect(await rawRedis().hget(`${a.prefix}{default}:counters`, "retried")).toBe(String(N));
+  });
+
+  it("enqueues due recurring schedules; a schedule whose queue is gone is logged and the others still fire", async () => {
+    const clock = manualClock(Date.parse("2026-12-04T10:00:30Z"));
+    const tmp = { ...DEFAULT_QUEUES.find((q) => q.name === "default")!, name: "tmp", rank: 50 };
+    const withTmp = makeEngine(transport, { queues: [...DEFAULT_QUEUES, tmp] }, clock);
+    await withTmp.engine.putSchedule({ name: "on-tmp", cron: "* * * * *", job: { payload: {}, queue: "tmp" } });
+    await withTmp.engine.putSchedule({ name: "on-default", cron: "* * * * *", job: { payload: { ok: true } } });
+    // the same keys, configured without the "tmp" queue (it was removed from WORKSTREAM_QUEUE_CONFIG)
+    const t: TestEngine = { ...withTmp, engine: new Engine({ redis: withTmp.port, settings: { keyPrefix: withTmp.prefix }, now: clock.now }) };
+    const log = memoryLogger();
+    clock.set(Date.parse("2026-12-04T10:01:05Z"));
+    const report = await runMaintenance({ ...deps(t), log }, { at: clock.now() });
+    expect(report.tick.scheduled).toBe(1);
+    expect((await t.engine.getJob(`on-default:${Date.parse("2026-12-04T10:01:00Z")}`)).payload).toEqual({ ok: true });
+    expect(log.records).toContainEqual(expect.objectContaining({ level: "error", event: "schedule.fire_failed", schedule: "on-tmp", error: expect.stringContaining("tmp") }));
+    expect(log.records).toContainEqual(expect.objectContaining({ event: "maintenance.run", scheduled: 1 }));
   });
 
   it("never reclaims a job whose worker keeps heartbeating", async () => {

@@ -33,6 +33,7 @@ import {
   type Job,
   type JobSummary,
   type QueueStats,
+  type ScheduleInput,
   type SealableEnqueueInput,
   type WorkerStats,
   keySpace,
@@ -57,6 +58,10 @@ commands:
                                      a queue's jobs in one state: pending, active, scheduled, deferred,
                                      completed, failed (default queue: default)
   stats                              queue stats and workers
+  schedules set <name> --cron EXPR --job JSON
+                                     create or replace a recurring schedule (cron in UTC, or @daily…;
+                                     JSON: the job each run enqueues, e.g. '{"type":"report","payload":{}}')
+  schedules list | schedules delete <name>
   workers suspend|resume <id>        stop a worker claiming new jobs, or let it claim again
   dlq list [--queue Q] [--reason R] [--fingerprint F] [--limit N] [--cursor C]
   dlq show <job-id>
@@ -368,6 +373,40 @@ const jobsCmd: Command = async (args, io, open) => {
   }
 };
 
+const schedulesCmd: Command = async (args, io, open) => {
+  const { values, positionals } = parse(args, { cron: { type: "string" }, job: { type: "string" } });
+  const [action, ...names] = positionals;
+  const out = (json: unknown, text: string) => io.stdout(values.json ? `${JSON.stringify(json)}\n` : text);
+  const queue = open();
+  try {
+    switch (action) {
+      case "set": {
+        if (names.length !== 1 || values.cron === undefined || values.job === undefined) {
+          throw new UsageError("usage: workstream schedules set <name> --cron EXPR --job JSON");
+        }
+        const input = { name: names[0]!, cron: str(values.cron)!, job: jsonArg(str(values.job)!, "--job") as ScheduleInput["job"] };
+        const r = await audited(io, (e) => queue.recordAudit(e), "schedulesPut", null, () => queue.putSchedule(input), (x) => ({ name: x.schedule.name, cron: x.schedule.cron, created: x.created }));
+        return out(r, `${r.schedule.name} ${r.created ? "created" : "replaced"}: ${r.schedule.cron}, next run ${r.schedule.nextRunAt}\n`);
+      }
+      case "list": {
+        if (names.length) throw new UsageError("usage: workstream schedules list");
+        const list = await queue.listSchedules();
+        const rows = list.map((s) => [s.name, s.cron, s.nextRunAt, s.lastRunAt ?? "-", s.runs, String(s.job.type ?? "job")]);
+        return out({ schedules: list }, list.length === 0 ? "no schedules\n" : `${table(["schedule", "cron", "next run", "last run", "runs", "job type"], rows)}\n`);
+      }
+      case "delete": {
+        if (names.length !== 1) throw new UsageError("usage: workstream schedules delete <name>");
+        await audited(io, (e) => queue.recordAudit(e), "schedulesDelete", null, () => queue.deleteSchedule(names[0]!), () => ({ name: names[0]! }));
+        return out({ name: names[0], deleted: true }, `${names[0]} deleted\n`);
+      }
+      default:
+        throw new UsageError("usage: workstream schedules set|list|delete …");
+    }
+  } finally {
+    await queue.close();
+  }
+};
+
 const dlqCmd: Command = async (args, io, open) => {
   const { values, positionals } = parse(args, {
     queue: { type: "string" },
@@ -498,6 +537,7 @@ const COMMANDS: Record<string, Command> = {
   enqueue: enqueueCmd,
   status: statusCmd,
   jobs: jobsCmd,
+  schedules: schedulesCmd,
   stats: statsCmd,
   workers: workersCmd,
   dlq: dlqCmd,

@@ -6,6 +6,7 @@
 import { configFromEnv, type EngineSettingsInput, type RedisConnection } from "./config.ts";
 import type { DlqListOptions, DlqPage, ReplayOutcome } from "./dlq.ts";
 import type { JobPage, ListJobsOptions } from "./jobs-list.ts";
+import type { Schedule, ScheduleInput } from "./schedules.ts";
 import { WorkOrderOptions, workOrderRequest, type EnqueueRequestInput } from "./enqueue-request.ts";
 import { Engine, type EnqueueResult, type QueueStats } from "./engine.ts";
 import type { Job, JobStatus } from "./job.ts";
@@ -182,6 +183,39 @@ export class Queue {
       const sealed = sealPaths(wo, sensitive, this.keyring, ["payload", "metadata"]) as typeof wo;
       return this.engine.enqueue(workOrderRequest(sealed, validate(WorkOrderOptions, delivery, "options")));
     }, (r) => ({ created: r.created, workOrder: true }));
+  }
+
+  /**
+   * Creates or replaces a recurring schedule: at each run of `cron` (five fields in UTC, or
+   * @hourly/@daily/@weekly/@monthly/@yearly) the maintenance tick enqueues `job` with the id
+   * `<name>:<run ms>`. Resolves created=false when it replaced one of that name.
+   *
+   * @example
+   * await queue.putSchedule({ name: "nightly-report", cron: "0 2 * * *", job: { type: "report", payload: { scope: "all" }, priority: "low" } });
+   */
+  putSchedule(input: ScheduleInput): Promise<{ schedule: Schedule; created: boolean }> {
+    return this.audited("schedulesPut", null, () => this.engine.putSchedule(input), (r) => ({ name: r.schedule.name, cron: r.schedule.cron, created: r.created }));
+  }
+
+  /**
+   * Every recurring schedule, by name, with its next and last run.
+   *
+   * @example
+   * for (const s of await queue.listSchedules()) console.log(s.name, s.nextRunAt);
+   */
+  listSchedules(): Promise<Schedule[]> {
+    return this.engine.listSchedules();
+  }
+
+  /**
+   * Deletes a recurring schedule (the jobs it already enqueued stay). Rejects with
+   * ScheduleNotFoundError when there is none of that name.
+   *
+   * @example
+   * await queue.deleteSchedule("nightly-report");
+   */
+  deleteSchedule(name: string): Promise<void> {
+    return this.audited("schedulesDelete", null, () => this.engine.deleteSchedule(name), () => ({ name }));
   }
 
   /**

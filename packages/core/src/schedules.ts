@@ -12,7 +12,7 @@
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
 import { nextRun, parseCron } from "./cron.ts";
-import { ValidationError, WorkstreamError } from "./errors.ts";
+import { WorkstreamError } from "./errors.ts";
 import { ScheduledJobTemplate, type EnqueueRequestInput, type ScheduledJobTemplateInput } from "./enqueue-request.ts";
 import { validate } from "./validate.ts";
 
@@ -170,8 +170,11 @@ export async function fireSchedules(ctx: EngineContext, toArgs: (job: EnqueueReq
         report.failed.push({ name: due.name, error: `${String(reply[1])}: ${String(reply[2])}` });
       }
     } catch (e) {
-      if (!(e instanceof ValidationError) && !(e instanceof SyntaxError) && !(e instanceof z.ZodError)) throw e;
-      report.failed.push({ name: due.name, error: e.message });
+      // The schedule's own problem (its queue was removed from the configuration, a record edited
+      // by hand): reported, and the other schedules still fire. Redis failing is not: it propagates.
+      const own = (e instanceof WorkstreamError && e.code !== "redis_error") || e instanceof SyntaxError || e instanceof z.ZodError;
+      if (!own) throw e;
+      report.failed.push({ name: due.name, error: e instanceof Error ? e.message : String(e) });
     }
   }
   return report;
