@@ -315,6 +315,25 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
     }
   });
 
+  it("shows recurring schedules under the queues and deletes one after asking", async () => {
+    expect((await call("schedulesPut", { key: K.producer, body: { name: "web-nightly", cron: "0 2 * * *", job: { type: `report${H}`, payload: {} } } })).status).toBe(201);
+    const { page, trouble } = await openDashboard();
+    try {
+      await signIn(page, K.admin);
+      const row = page.locator("#schedules tbody tr");
+      await row.first().waitFor();
+      expect(await row.locator("td").allTextContents()).toEqual(expect.arrayContaining(["web-nightly", "0 2 * * *", `report${H} · priority normal`]));
+      await row.locator('button[data-action="schedule-delete"]').click();
+      await expect.poll(() => page.locator("#schedules-status").textContent()).toBe("Deleted web-nightly.");
+      expect(await page.locator("#schedules").textContent()).toContain("No recurring schedules.");
+      expect(trouble.dialogs).toEqual(["confirm: Delete the recurring schedule web-nightly? Jobs it already enqueued stay."]);
+      expect((await call("schedulesList", { key: K.producer })).body.schedules).toEqual([]);
+      await expectClean(page, trouble);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("answers a worker's question from its form", async () => {
     const { page, trouble } = await openDashboard();
     try {

@@ -297,6 +297,8 @@ describe("rendering", () => {
       dlq: dash.renderDlq(dlq, { selected: { [`d-1${H}`]: true }, hasPrevious: true }) as string,
       jobList: dash.renderJobList(jobList, { hasPrevious: true, queue: `q${H}`, state: "pending" }) as string,
       emptyJobList: dash.renderJobList({ jobs: [], nextCursor: null }, { queue: `q${H}`, state: `s${H}` }) as string,
+      schedules: dash.renderSchedules(hostile({ schedules: [{ name: "s-1", cron: "@daily", job: { type: "t", queue: "q", payload: { p: 1 } }, createdAt: "t",
+        nextRunAt: "2026-12-05T00:00:00.000Z", lastRunAt: null, lastJobId: "s-1:1", runs: 2 }] })) as string,
       questions: dash.renderQuestions(questions) as string,
     };
     for (const [name, html] of Object.entries(views)) {
@@ -308,6 +310,8 @@ describe("rendering", () => {
     expect(attrs(views.dlq, "data-fp").map(unescapeHtml)).toEqual([`f${H}`]);
     expect(attrs(views.workers, "data-id").map(unescapeHtml)).toEqual([`w${H}`]);
     expect(attrs(views.jobList, "data-id").map(unescapeHtml)).toEqual([`l-1${H}`]);
+    expect(attrs(views.schedules, "data-name").map(unescapeHtml)).toEqual([`s-1${H}`]);
+    expect(attrs(views.schedules, "data-id").map(unescapeHtml)).toEqual([`s-1:1${H}`]);
     expect(attrs(views.queues, "data-queue").map(unescapeHtml)).toEqual([`default${H}`, `default${H}`, `default${H}`, `default${H}`]); // pending, finished, failed, DLQ
     expect(attrs(views.questions, "data-request-id").map(unescapeHtml)).toEqual([`r-1${H}`]);
     expect(views.dlq).toMatch(/<input type="checkbox" class="dlq-select" data-id="d-1[^"]*" aria-label="[^"]*" checked>/);
@@ -318,7 +322,7 @@ describe("rendering", () => {
 
   it("copes with empty, partial and unexpected shapes without throwing", () => {
     for (const v of [null, undefined, {}, [], "x", 5, { queues: null, workers: null }, { entries: [null, 3] }, { requests: [null] }]) {
-      for (const f of ["renderQueues", "renderWorkers", "renderJob", "renderJobList", "renderDlq", "renderQuestions"]) {
+      for (const f of ["renderQueues", "renderWorkers", "renderJob", "renderJobList", "renderSchedules", "renderDlq", "renderQuestions"]) {
         expect(() => expectNoInjection(dash[f](v) as string), `${f}(${JSON.stringify(v)})`).not.toThrow();
       }
     }
@@ -381,6 +385,19 @@ describe("rendering real API responses, fetched as the page fetches them", () =>
     expect(workers).toContain('<span class="badge st-suspended">suspended</span>');
     expect(workers).toContain('data-action="worker-resume" data-id="dash-pool:proc-1"');
     expect((await dashCall("workerResume", K.admin, { params: { id: suspendId! } })).body).toEqual({ workerId: suspendId, suspended: false });
+  });
+
+  it("recurring schedules (GET /v1/schedules), each with its delete button", async () => {
+    expect(dash.ENDPOINTS.schedulesPut).toBeUndefined(); // the page lists and deletes schedules; it does not create them
+    expect((await call("schedulesPut", { key: K.producer, body: { name: "dash-nightly", cron: "0 2 * * *", job: { type: `report${H}`, payload: {} } } })).status).toBe(201);
+    const list = await dashCall("schedulesList", K.controller);
+    const html = dash.renderSchedules(list.body) as string;
+    expect(attrs(html, "data-name")).toEqual(["dash-nightly"]);
+    expect(html).toContain(escapeHtml(`report${H}`));
+    expectNoInjection(html);
+    const del = await dashCall("schedulesDelete", K.producer, { params: { name: "dash-nightly" } });
+    expect(del.status).toBe(200);
+    expect(dash.renderSchedules((await dashCall("schedulesList", K.controller)).body)).toContain("No recurring schedules");
   });
 
   it("job lists (GET /v1/jobs) by state, each id opening its record", async () => {
@@ -625,7 +642,7 @@ describe("the DOM layer (fake DOM, real handlers)", () => {
     expect(b.el("workers-status").textContent).toMatch(/^forbidden: /);
     expect(b.el("workers-status").classes.has("error")).toBe(true);
 
-    expect(b.fetches.map((f) => f.url.split("?")[0])).toEqual(["/v1/stats", "/v1/dlq", "/v1/requests", "/v1/jobs/dash-ask", "/v1/workers/dash-pool:proc-1/suspend"]);
+    expect(b.fetches.map((f) => f.url.split("?")[0])).toEqual(["/v1/stats", "/v1/schedules", "/v1/dlq", "/v1/requests", "/v1/jobs/dash-ask", "/v1/workers/dash-pool:proc-1/suspend"]);
     for (const f of b.fetches) {
       expect(f.url.startsWith("/v1/"), f.url).toBe(true); // same origin, relative
       expect(f.url).not.toContain(keySecret(K.controller));

@@ -93,6 +93,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   <p class="muted">Refreshed every 5 seconds while this view is open.</p>
   <p id="queues-status" class="status" role="status"></p>
   <div id="queues"></div>
+  <h3>Recurring schedules</h3>
+  <p id="schedules-status" class="status" role="status"></p>
+  <div id="schedules"></div>
 </section>
 
 <section id="view-workers" class="view" hidden>

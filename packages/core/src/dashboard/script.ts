@@ -4,7 +4,7 @@
  * Two layers in one classic script that defines a single global, `WorkstreamDashboard`:
  *
  * - **Pure functions** (data → HTML string): `renderQueues(stats)`, `renderWorkers(stats)`,
- *   `renderJob(job)`, `renderJobList(page)`, `renderDlq(page)`, `renderQuestions(list)`, plus the
+ *   `renderJob(job)`, `renderJobList(page)`, `renderSchedules(list)`, `renderDlq(page)`, `renderQuestions(list)`, plus the
  *   request builders `endpointUrl`, `jobsQuery`, `dlqQuery`, `answerBody`. Every value that comes from the API — ids, queue
  *   names, error messages, payloads, questions: all attacker-controllable — goes through the one
  *   `esc()` helper; markup comes only from string constants here. test/api/dashboard.test.ts runs
@@ -29,6 +29,8 @@ var WorkstreamDashboard = (function () {
     workerResume: ["POST", "/v1/workers/{id}/resume"],
     getJob: ["GET", "/v1/jobs/{id}"],
     listJobs: ["GET", "/v1/jobs"],
+    schedulesList: ["GET", "/v1/schedules"],
+    schedulesDelete: ["DELETE", "/v1/schedules/{name}"],
     cancelJob: ["POST", "/v1/jobs/{id}/cancel"],
     dlqList: ["GET", "/v1/dlq"],
     dlqShow: ["GET", "/v1/dlq/{id}"],
@@ -283,6 +285,22 @@ var WorkstreamDashboard = (function () {
     return out + "</div>";
   }
 
+  /** GET /v1/schedules -> one row per schedule: its cron, next and last run, the last run's job, delete. */
+  function renderSchedules(list) {
+    var schedules = isObj(list) && Array.isArray(list.schedules) ? list.schedules.filter(isObj) : [];
+    if (schedules.length === 0) return empty("No recurring schedules.");
+    var rows = schedules.map(function (s) {
+      var job = isObj(s.job) ? s.job : {};
+      var where = job.queue ? "queue " + text(job.queue) : "priority " + text(job.priority || "normal");
+      var what = text(job.type || "job") + " \u00b7 " + where;
+      return "<tr>" + tdHtml(code(s.name)) + tdHtml(code(s.cron)) + td(fmtTime(s.nextRunAt)) + td(fmtTime(s.lastRunAt)) +
+        td(num(s.runs), "num") + td(what) +
+        tdHtml(s.lastJobId ? button("open-job", text(s.lastJobId), { id: s.lastJobId }, "link mono") : DASH) +
+        tdHtml(button("schedule-delete", "Delete", { name: s.name }, "danger")) + "</tr>";
+    });
+    return table(["schedule", "cron (UTC)", "next run", "last run", "runs", "job", "last job", ""], rows);
+  }
+
   /**
    * GET /v1/jobs -> one row per job (its id opens the record), and the pager (opts.hasPrevious:
    * not the first page). opts.queue / opts.state name the list for its empty message.
@@ -432,7 +450,7 @@ var WorkstreamDashboard = (function () {
     function signOut(message) {
       state.key = null;
       try { window.sessionStorage.removeItem(KEY_STORAGE); } catch (e) { /* storage disabled */ }
-      ["queues", "workers", "job", "jobs", "dlq", "dlq-detail", "questions"].forEach(function (id) { setHtml(id, ""); });
+      ["queues", "schedules", "workers", "job", "jobs", "dlq", "dlq-detail", "questions"].forEach(function (id) { setHtml(id, ""); });
       state.jobsPage = null;
       state.stats = null;
       state.dlqPage = null;
@@ -454,9 +472,20 @@ var WorkstreamDashboard = (function () {
       });
       if (window.location.hash !== "#" + tab) window.history.replaceState(null, "", "#" + tab);
       if (tab === "queues" || tab === "workers") loadStats();
+      if (tab === "queues") loadSchedules();
       else if (tab === "dlq" && state.dlqPage === null) loadDlq();
       else if (tab === "questions") loadQuestions();
       else if (tab === "jobs") $("job-id").focus();
+    }
+
+    function loadSchedules(after) {
+      api("schedulesList").then(function (list) {
+        setHtml("schedules", renderSchedules(list));
+        say("schedules-status", after || "");
+      }).catch(function (e) {
+        setHtml("schedules", "");
+        say("schedules-status", e.message, true);
+      });
     }
 
     function loadStats() {
@@ -565,7 +594,10 @@ var WorkstreamDashboard = (function () {
       var id = b.getAttribute("data-id");
       if (action === "tab") showTab(b.getAttribute("data-tab"));
       else if (action === "sign-out") signOut("");
-      else if (action === "refresh-stats") loadStats();
+      else if (action === "refresh-stats") {
+        loadStats();
+        if (state.tab === "queues") loadSchedules();
+      }
       else if (action === "refresh-dlq") loadDlq();
       else if (action === "refresh-questions") loadQuestions();
       else if (action === "worker-suspend" || action === "worker-resume") {
@@ -575,6 +607,12 @@ var WorkstreamDashboard = (function () {
           say("workers-status", "Worker " + id + (suspend ? " suspended: it finishes what it holds and claims nothing new." : " resumed."));
           loadStats();
         }).catch(function (e) { say("workers-status", e.message, true); });
+      } else if (action === "schedule-delete") {
+        var name = b.getAttribute("data-name");
+        if (!window.confirm("Delete the recurring schedule " + name + "? Jobs it already enqueued stay.")) return;
+        api("schedulesDelete", { params: { name: name } }).then(function () {
+          loadSchedules("Deleted " + name + ".");
+        }).catch(function (e) { say("schedules-status", e.message, true); });
       } else if (action === "jobs-queue") {
         $("jobs-filters").elements.queue.value = b.getAttribute("data-queue");
         $("jobs-filters").elements.state.value = b.getAttribute("data-state");
@@ -715,6 +753,7 @@ var WorkstreamDashboard = (function () {
     renderWorkers: renderWorkers,
     renderJob: renderJob,
     renderJobList: renderJobList,
+    renderSchedules: renderSchedules,
     renderDlq: renderDlq,
     renderQuestions: renderQuestions
   };
