@@ -294,6 +294,13 @@ describe("recurring schedules", () => {
     await err("schedulesPut", { key: K.producer, body: { ...body, job: { payload: {}, queue: "nope" } } }, 400, "unknown_queue");
     await err("schedulesPut", { key: K.producer, body: { ...body, job: { payload: {}, id: "fixed" } } }, 400, "validation_error");
     await err("schedulesPut", { key: K.worker, body }, 403, "forbidden");
+    // sensitive fields are sealed once, when saved: in the stored schedule and in every run's job
+    const secret = await ok("schedulesPut", { key: K.producer, body: { name: "api-secret", cron: "@daily", job: { payload: { token: "ghp_sched" } }, sensitive: ["payload.token"] } }, 201);
+    expect(JSON.stringify(secret.body)).not.toContain("ghp_sched");
+    expect(secret.body.schedule.job.payload.token).toMatchObject({ $ws_enc: "v1" });
+    const forged = { $ws_enc: "v1", kid: "k1", iv: "AAAAAAAAAAAAAAAA", ct: "AAAA" };
+    await err("schedulesPut", { key: K.producer, body: { name: "api-forged", cron: "@daily", job: { payload: { token: forged } } } }, 400, "validation_error");
+    await ok("schedulesDelete", { key: K.producer, params: { name: "api-secret" } }, 200);
     expect((await ok("schedulesDelete", { key: K.producer, params: { name: "api-nightly" } }, 200)).body).toEqual({ name: "api-nightly", deleted: true });
     await err("schedulesDelete", { key: K.producer, params: { name: "api-nightly" } }, 404, "schedule_not_found");
   });

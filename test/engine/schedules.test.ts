@@ -4,7 +4,8 @@
  * making one job, bad input refused without writing. Over both transports, on a manual clock.
  */
 import { describe, expect, it } from "vitest";
-import { makeEngine, manualClock, snapshot, TRANSPORTS } from "../support/engines.ts";
+import { DEFAULT_QUEUES, Engine } from "../../packages/core/src/index.ts";
+import { makeEngine, manualClock, rawRedis, snapshot, TRANSPORTS } from "../support/engines.ts";
 
 const T0 = Date.parse("2026-12-04T10:02:00Z");
 const ms = (iso: string) => Date.parse(iso);
@@ -31,6 +32,7 @@ describe.each(TRANSPORTS)("recurring schedules over %s", (transport) => {
     const before = await snapshot(prefix);
     const bad = [
       { name: "has space", cron: "@daily", job: { payload: {} } },
+      { name: "..", cron: "@daily", job: { payload: {} } },
       { name: "ok", cron: "61 * * * *", job: { payload: {} } },
       { name: "ok", cron: "0 0 30 2 *", job: { payload: {} } },
       { name: "ok", cron: "@daily", job: { payload: {}, id: "fixed" } },
@@ -80,5 +82,44 @@ describe.each(TRANSPORTS)("recurring schedules over %s", (transport) => {
     // deleting the schedule leaves the job it enqueued
     await a.engine.deleteSchedule("race");
     expect((await a.engine.getJob(`race:${ms("2026-12-04T10:03:00Z")}`)).status).toBe("pending");
+  });
+
+  it("replacing keeps the schedule's past and a run already due; the new job is what that run enqueues", async () => {
+    const clock = manualClock(Date.parse("2026-12-04T01:59:00Z"));
+    const { engine } = makeEngine(transport, {}, clock);
+    await engine.putSchedule({ name: "nightly", cron: "0 2 * * *", job: { payload: { v: 1 } } });
+    clock.set(Date.parse("2026-12-04T02:00:30Z"));
+    expect((await engine.tick()).scheduled).toBe(1); // 12-04 02:00
+    clock.set(Date.parse("2026-12-05T02:00:20Z")); // the 12-05 run is due, not fired yet: a redeploy re-saves it now
+    const replaced = await engine.putSchedule({ name: "nightly", cron: "0 2 * * *", job: { payload: { v: 2 } } });
+    expect(replaced.schedule).toMatchObject({ runs: 1, lastRunAt: "2026-12-04T02:00:00.000Z", nextRunAt: "2026-12-05T02:00:00.000Z", createdAt: "2026-12-04T01:59:00.000Z" });
+    expect((await engine.tick()).scheduled).toBe(1);
+    expect((await engine.getJob(`nightly:${Date.parse("2026-12-05T02:00:00Z")}`)).payload).toEqual({ v: 2 });
+  });
+
+  it("a damaged record or a schedule that cannot fire neither stops the tick nor holds back the others", async () => {
+    const clock = manualClock(Date.parse("2026-12-04T10:00:30Z"));
+    const tmp = { ...DEFAULT_QUEUES.find((q) => q.name === "default")!, name: "tmp", rank: 50 };
+    const withTmp = makeEngine(transport, { queues: [...DEFAULT_QUEUES, tmp] }, clock);
+    for (let i = 0; i < 3; i++) await withTmp.engine.putSchedule({ name: `gone-${i}`, cron: "* * * * *", job: { payload: {}, queue: "tmp" } });
+    await withTmp.engine.putSchedule({ name: "good", cron: "* * * * *", job: { payload: {} } });
+    await rawRedis().hset(withTmp.engine.keys.schedules(), "broken", "{not json");
+    await rawRedis().zadd(withTmp.engine.keys.schedulesDue(), 0, "broken");
+    // the same keys without the "tmp" queue; fire at most 2 per call, so failures must not hold the head
+    const engine = new Engine({ redis: withTmp.port, settings: { keyPrefix: withTmp.prefix }, now: clock.now });
+    clock.set(Date.parse("2026-12-04T10:01:05Z"));
+    const first = await engine.fireSchedules(2);
+    expect(first.failed.map((f) => f.name)).toEqual(["broken", "gone-0"]);
+    expect(first.failed[0]!.error).toMatch(/unreadable schedule record/);
+    const second = await engine.fireSchedules(2);
+    expect(second.failed.map((f) => f.name)).toEqual(["gone-1", "gone-2"]);
+    const third = await engine.fireSchedules(2);
+    expect(third).toMatchObject({ fired: 1, failed: [] }); // "good", no longer behind them
+    // listing skips the damaged record instead of failing
+    expect((await engine.listSchedules()).map((s) => s.name)).toEqual(["gone-0", "gone-1", "gone-2", "good"]);
+    // a minute later the failed ones are tried again (and fail again, reported)
+    clock.advance(61_000);
+    const again = await engine.tick();
+    expect(again.scheduleFailures.map((f) => f.name).sort()).toEqual(["broken", "gone-0", "gone-1", "gone-2"]);
   });
 });

@@ -36,6 +36,11 @@ describe("cron expressions", () => {
     expect(runs("0 0 29 2 *", "2026-12-04T00:00:00Z", 1)).toEqual(["2028-02-29T00:00:00.000Z"]);
   });
 
+  it("a day field starting with * narrows the other instead (Vixie cron)", () => {
+    // Mondays that fall on an odd date, not every odd date or Monday
+    expect(runs("0 9 */2 * MON", "2026-12-01T00:00:00Z", 3)).toEqual(["2026-12-07T09:00:00.000Z", "2026-12-21T09:00:00.000Z", "2027-01-11T09:00:00.000Z"]);
+  });
+
   it("matches either day field when both are restricted (Vixie cron)", () => {
     // the 13th, or any Friday
     expect(runs("0 0 13 * FRI", "2026-12-01T00:00:00Z", 4)).toEqual([

@@ -58,7 +58,7 @@ commands:
                                      a queue's jobs in one state: pending, active, scheduled, deferred,
                                      completed, failed (default queue: default)
   stats                              queue stats and workers
-  schedules set <name> --cron EXPR --job JSON
+  schedules set <name> --cron EXPR --job JSON [--sensitive payload.a,payload.b]
                                      create or replace a recurring schedule (cron in UTC, or @daily…;
                                      JSON: the job each run enqueues, e.g. '{"type":"report","payload":{}}')
   schedules list | schedules delete <name>
@@ -374,7 +374,7 @@ const jobsCmd: Command = async (args, io, open) => {
 };
 
 const schedulesCmd: Command = async (args, io, open) => {
-  const { values, positionals } = parse(args, { cron: { type: "string" }, job: { type: "string" } });
+  const { values, positionals } = parse(args, { cron: { type: "string" }, job: { type: "string" }, sensitive: { type: "string" } });
   const [action, ...names] = positionals;
   const out = (json: unknown, text: string) => io.stdout(values.json ? `${JSON.stringify(json)}\n` : text);
   const queue = open();
@@ -382,9 +382,14 @@ const schedulesCmd: Command = async (args, io, open) => {
     switch (action) {
       case "set": {
         if (names.length !== 1 || values.cron === undefined || values.job === undefined) {
-          throw new UsageError("usage: workstream schedules set <name> --cron EXPR --job JSON");
+          throw new UsageError("usage: workstream schedules set <name> --cron EXPR --job JSON [--sensitive payload.a,…]");
         }
-        const input = { name: names[0]!, cron: str(values.cron)!, job: jsonArg(str(values.job)!, "--job") as ScheduleInput["job"] };
+        const input = {
+          name: names[0]!,
+          cron: str(values.cron)!,
+          job: jsonArg(str(values.job)!, "--job") as ScheduleInput["job"],
+          ...(values.sensitive !== undefined ? { sensitive: str(values.sensitive)!.split(",").map((p) => p.trim()).filter(Boolean) } : {}),
+        };
         const r = await audited(io, (e) => queue.recordAudit(e), "schedulesPut", null, () => queue.putSchedule(input), (x) => ({ name: x.schedule.name, cron: x.schedule.cron, created: x.created }));
         return out(r, `${r.schedule.name} ${r.created ? "created" : "replaced"}: ${r.schedule.cron}, next run ${r.schedule.nextRunAt}\n`);
       }

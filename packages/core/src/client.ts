@@ -188,13 +188,19 @@ export class Queue {
   /**
    * Creates or replaces a recurring schedule: at each run of `cron` (five fields in UTC, or
    * @hourly/@daily/@weekly/@monthly/@yearly) the maintenance tick enqueues `job` with the id
-   * `<name>:<run ms>`. Resolves created=false when it replaced one of that name.
+   * `<name>:<run ms>`. Resolves created=false when it replaced one of that name. `sensitive`
+   * (paths into the job, `payload.…`) are encrypted once, here: stored and enqueued sealed.
    *
    * @example
    * await queue.putSchedule({ name: "nightly-report", cron: "0 2 * * *", job: { type: "report", payload: { scope: "all" }, priority: "low" } });
    */
-  putSchedule(input: ScheduleInput): Promise<{ schedule: Schedule; created: boolean }> {
-    return this.audited("schedulesPut", null, () => this.engine.putSchedule(input), (r) => ({ name: r.schedule.name, cron: r.schedule.cron, created: r.created }));
+  putSchedule(input: ScheduleInput & { sensitive?: readonly string[] }): Promise<{ schedule: Schedule; created: boolean }> {
+    return this.audited("schedulesPut", null, () => {
+      const { sensitive = [], ...rest } = input;
+      assertAuthenticEnvelopes(rest.job.payload, this.keyring, "job.payload");
+      const job = sealPaths(rest.job as Record<string, unknown>, sensitive, this.keyring, ["payload"]) as ScheduleInput["job"];
+      return this.engine.putSchedule({ ...rest, job });
+    }, (r) => ({ name: r.schedule.name, cron: r.schedule.cron, created: r.created }));
   }
 
   /**

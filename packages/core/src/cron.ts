@@ -2,8 +2,9 @@
  * Cron expressions for recurring schedules: the five classic fields (minute, hour, day of month,
  * month, day of week), in UTC, with `*`, lists (`1,15`), ranges (`1-5`), steps (`*\/10`, `9-17/2`),
  * month and weekday names (`JAN`, `MON`), 7 as Sunday, and the macros `@hourly`, `@daily`,
- * `@weekly`, `@monthly`, `@yearly`. As in Vixie cron, when both day fields are restricted a day
- * matches either of them.
+ * `@weekly`, `@monthly`, `@yearly`. As in Vixie cron, when both day fields are restricted (neither
+ * starts with `*`) a day matches either of them; a field starting with `*` (such as `*\/2`) narrows
+ * the other.
  */
 import { ValidationError } from "./errors.ts";
 
@@ -105,8 +106,8 @@ export function parseCron(expression: string): CronSchedule {
     daysOfMonth: dom!,
     months: months!,
     daysOfWeek: dow!,
-    domRestricted: parts[2] !== "*",
-    dowRestricted: parts[4] !== "*",
+    domRestricted: !parts[2]!.startsWith("*"),
+    dowRestricted: !parts[4]!.startsWith("*"),
   };
   if (nextRun(cron, Date.UTC(2000, 0, 1)) === null) bad(source, "never fires (no such day in any year)");
   return cron;
@@ -115,10 +116,7 @@ export function parseCron(expression: string): CronSchedule {
 function dayMatches(c: CronSchedule, d: Date): boolean {
   const dom = c.daysOfMonth.has(d.getUTCDate());
   const dow = c.daysOfWeek.has(d.getUTCDay());
-  if (c.domRestricted && c.dowRestricted) return dom || dow;
-  if (c.domRestricted) return dom;
-  if (c.dowRestricted) return dow;
-  return true;
+  return c.domRestricted && c.dowRestricted ? dom || dow : dom && dow;
 }
 
 /**

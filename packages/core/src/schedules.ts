@@ -20,7 +20,7 @@ export const ScheduleName = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9._-]+$/, "schedule names may contain letters, digits and . _ - only");
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "schedule names start with a letter or digit and may contain letters, digits and . _ - only");
 
 export const ScheduleInput = z
   .object({
@@ -76,12 +76,30 @@ function view(s: Stored): Schedule {
   };
 }
 
-function readList(raw: unknown): Array<{ name: string; stored: Stored | null; due: number }> {
+interface Listed {
+  name: string;
+  /** null: an index entry without its schedule; an Error: a record that does not read (edited by hand). */
+  stored: Stored | null | Error;
+  due: number;
+}
+
+/** The record, or the reason it does not read: one bad record must not hide or stop the others. */
+function parseStored(json: string): Stored | Error {
+  try {
+    const s = Stored.parse(JSON.parse(json));
+    ScheduledJobTemplate.parse(JSON.parse(s.job));
+    return s;
+  } catch (e) {
+    return new Error(`unreadable schedule record: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+  }
+}
+
+function readList(raw: unknown): Listed[] {
   if (!Array.isArray(raw) || raw.length % 3 !== 0) throw new Error("schedule_list replied with an unexpected shape");
-  const out: Array<{ name: string; stored: Stored | null; due: number }> = [];
+  const out: Listed[] = [];
   for (let i = 0; i < raw.length; i += 3) {
     const json = String(raw[i + 1]);
-    out.push({ name: String(raw[i]), stored: json === "" ? null : Stored.parse(JSON.parse(json)), due: Number(raw[i + 2]) });
+    out.push({ name: String(raw[i]), stored: json === "" ? null : parseStored(json), due: Number(raw[i + 2]) });
   }
   return out;
 }
@@ -90,33 +108,30 @@ function readList(raw: unknown): Array<{ name: string; stored: Stored | null; du
 export async function putSchedule(ctx: EngineContext, input: ScheduleInput, checkJob: (job: EnqueueRequestInput) => void): Promise<{ schedule: Schedule; created: boolean }> {
   const s = validate(ScheduleInput, input, "");
   const cron = parseCron(s.cron);
-  ctx.queues.get(s.job.queue ?? "default"); // an unknown queue is refused now, not at the first run
-  checkJob({ ...s.job, id: `${s.name}:0` }); // the engine's own checks (payload size, queue)
+  checkJob({ ...s.job, id: `${s.name}:0` }); // the engine's own checks (queue, payload size), now rather than at the first run
   const now = ctx.now();
   const next = nextRun(cron, now)!;
-  const existing = await getStored(ctx, s.name);
-  const stored: Stored = {
-    name: s.name,
-    cron: cron.source,
-    job: JSON.stringify(s.job),
-    createdAt: existing?.createdAt ?? now,
-    nextRunAt: next,
-    lastRunAt: existing?.lastRunAt ?? null,
-    lastJobId: existing?.lastJobId ?? null,
-    runs: existing?.runs ?? 0,
-  };
-  const created = (await ctx.runRaw("schedule_put", [s.name, JSON.stringify(stored), next])) === 1;
-  return { schedule: view(stored), created };
+  // schedule_put keeps the past of a schedule it replaces (created, last run, runs) and a run
+  // already due, in the same script as the write
+  const fresh: Stored = { name: s.name, cron: cron.source, job: JSON.stringify(s.job), createdAt: now, nextRunAt: next, lastRunAt: null, lastJobId: null, runs: 0 };
+  const reply = await ctx.runRaw("schedule_put", [s.name, JSON.stringify(fresh), next]);
+  if (!Array.isArray(reply) || reply.length !== 2) throw new Error("schedule_put replied with an unexpected shape");
+  const stored = parseStored(String(reply[1]));
+  if (stored instanceof Error) throw stored;
+  return { schedule: view(stored), created: reply[0] === 1 };
 }
 
 async function getStored(ctx: EngineContext, name: string): Promise<Stored | null> {
-  const all = readList(await ctx.runRaw("schedule_list", ["all", 0]));
-  return all.find((x) => x.name === name)?.stored ?? null;
+  const [one] = readList(await ctx.runRaw("schedule_list", ["one", name]));
+  if (!one || one.stored === null) return null;
+  if (one.stored instanceof Error) throw one.stored;
+  return one.stored;
 }
 
+/** Every schedule that reads, by name (one whose record was damaged is left out; the tick logs it). */
 export async function listSchedules(ctx: EngineContext): Promise<Schedule[]> {
   return readList(await ctx.runRaw("schedule_list", ["all", 0]))
-    .flatMap((x) => (x.stored ? [view(x.stored)] : []))
+    .flatMap((x) => (x.stored === null || x.stored instanceof Error ? [] : [view(x.stored)]))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -136,9 +151,12 @@ export interface FireReport {
   fired: number;
   /** Runs some other firer handled first, or whose job already existed. */
   skipped: number;
-  /** Runs whose job could not be enqueued (logged by the caller; the schedule stays due). */
+  /** Runs whose job could not be enqueued (logged by the caller; tried again in SCHEDULE_RETRY_MS). */
   failed: Array<{ name: string; error: string }>;
 }
+
+/** How long a schedule whose run could not be enqueued waits before it is tried again. */
+export const SCHEDULE_RETRY_MS = 60_000;
 
 /**
  * Fires every due schedule (up to `max`): enqueues the run's job and moves the schedule on.
@@ -148,33 +166,38 @@ export async function fireSchedules(ctx: EngineContext, toArgs: (job: EnqueueReq
   const now = ctx.now();
   const report: FireReport = { fired: 0, skipped: 0, failed: [] };
   for (const due of readList(await ctx.runRaw("schedule_list", ["due", max]))) {
-    if (!due.stored) {
+    if (due.stored === null) {
       await ctx.runRaw("schedule_delete", [due.name]); // an index entry without its schedule
       continue;
     }
+    // The schedule's own problems (a record edited by hand, its queue removed from the
+    // configuration) are reported and retried in a minute, and the other schedules still fire;
+    // Redis failing is not the schedule's problem: the script calls below let that propagate.
+    let fire: { run: number; following: number; args: Array<string | number> };
     try {
+      if (due.stored instanceof Error) throw due.stored;
       const cron = parseCron(due.stored.cron);
-      const run = due.due;
+      // The run that is due names the job, even when its firing was retried later (due.due).
+      const run = Math.min(due.stored.nextRunAt, due.due);
       // Missed runs coalesce: the next run is the first one after now, not after the missed one.
       const following = nextRun(cron, Math.max(now, run))!;
       const job = JSON.parse(due.stored.job) as ScheduledJobTemplateInput;
-      const args = toArgs({ ...job, id: `${due.name}:${run}`, createdAt: new Date(run).toISOString() });
-      const reply = await ctx.runRaw("schedule_fire", [due.name, run, following, ...args]);
-      if (!Array.isArray(reply)) throw new Error("schedule_fire replied with an unexpected shape");
-      if (reply[0] === "fired") {
-        if (Number(reply[2]) === 1) report.fired++;
-        else report.skipped++;
-      } else if (reply[0] === "stale") {
-        report.skipped++;
-      } else {
-        report.failed.push({ name: due.name, error: `${String(reply[1])}: ${String(reply[2])}` });
-      }
+      fire = { run, following, args: toArgs({ ...job, id: `${due.name}:${run}`, createdAt: new Date(run).toISOString() }) };
     } catch (e) {
-      // The schedule's own problem (its queue was removed from the configuration, a record edited
-      // by hand): reported, and the other schedules still fire. Redis failing is not: it propagates.
-      const own = (e instanceof WorkstreamError && e.code !== "redis_error") || e instanceof SyntaxError || e instanceof z.ZodError;
-      if (!own) throw e;
+      await ctx.runRaw("schedule_retry", [due.name, due.due, now + SCHEDULE_RETRY_MS]);
       report.failed.push({ name: due.name, error: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    const reply = await ctx.runRaw("schedule_fire", [due.name, due.due, fire.run, fire.following, ...fire.args]);
+    if (!Array.isArray(reply)) throw new Error("schedule_fire replied with an unexpected shape");
+    if (reply[0] === "fired") {
+      if (Number(reply[2]) === 1) report.fired++;
+      else report.skipped++;
+    } else if (reply[0] === "stale") {
+      report.skipped++;
+    } else {
+      await ctx.runRaw("schedule_retry", [due.name, due.due, now + SCHEDULE_RETRY_MS]);
+      report.failed.push({ name: due.name, error: `${String(reply[1])}: ${String(reply[2])}` });
     }
   }
   return report;

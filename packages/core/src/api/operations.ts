@@ -321,9 +321,12 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     query: S.NoQuery,
     body: { schema: S.ScheduleBody, required: true, parse: parseScheduleBody },
     responses: { 201: { description: "Created.", schema: S.SchedulePutResponse }, 200: { description: "Replaced.", schema: S.SchedulePutResponse } },
-    errors: [...AUTH_ERRORS, ...BODY_ERRORS, "unknown_queue"],
+    errors: [...AUTH_ERRORS, ...BODY_ERRORS, "unknown_queue", "encryption_unavailable"],
     async run(ctx, { body }) {
-      const r = await ctx.engine.putSchedule(body);
+      const { sensitive = [], ...input } = body;
+      assertAuthenticEnvelopes(input.job.payload, ctx.keyring, "body.job.payload");
+      const job = sealPaths(input.job, sensitive, ctx.keyring, ["payload"]) as typeof input.job;
+      const r = await ctx.engine.putSchedule({ ...input, job });
       return { status: r.created ? 201 : 200, body: r, details: { name: r.schedule.name, cron: r.schedule.cron } };
     },
   }),

@@ -233,6 +233,7 @@ export const ScheduleBody = z
     name: ScheduleName.describe("Letters, digits, . _ - (≤ 64). Each run's job id is <name>:<run ms>."),
     cron: z.string().min(1).max(200).describe("Five fields in UTC (minute hour day-of-month month day-of-week), or @hourly, @daily, @weekly, @monthly, @yearly."),
     job: ScheduledJobTemplate.describe("The job each run enqueues: a job request without id, delayMs, runAt, createdAt or dependsOn."),
+    sensitive: SensitivePaths.optional().describe("Paths into the job (`payload.…`) to encrypt once, when the schedule is saved: stored and enqueued sealed."),
   })
   .strict();
 export const ScheduleView = z.object({

@@ -727,7 +727,10 @@ var WorkstreamDashboard = (function () {
     });
 
     window.setInterval(function () {
-      if (state.key && (state.tab === "queues" || state.tab === "workers") && !document.hidden) loadStats();
+      if (state.key && (state.tab === "queues" || state.tab === "workers") && !document.hidden) {
+        loadStats();
+        if (state.tab === "queues") loadSchedules();
+      }
     }, REFRESH_MS);
 
     state.tab = (window.location.hash || "#queues").slice(1);
