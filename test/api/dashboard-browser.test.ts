@@ -127,7 +127,8 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       activeJobs: 1, jobsProcessed: 3, jobsFailed: 1, startedAt: Date.now() - 60_000, host: `host${H}`, pid: 4242 });
 
     server = await startHttpApi({ dispatch });
-    browser = await chromium.launch({ executablePath: executablePath! });
+    // small /dev/shm in containers: Chromium then uses /tmp for its shared memory
+    browser = await chromium.launch({ executablePath: executablePath!, args: ["--disable-dev-shm-usage"] });
   });
 
   afterAll(async () => {
