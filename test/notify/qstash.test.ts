@@ -150,6 +150,17 @@ describe("QStash delivery", () => {
     const nudges = published(WORKER).slice(before);
     expect(nudges.map((r) => JSON.parse(r.body))).toEqual([{ jobId: null, queue: "default", reason: "nudge" }, { jobId: null, queue: "default", reason: "nudge" }]);
     expect(nudges.map((r) => r.headers["upstash-deduplication-id"])).toEqual([`default:nudge:${at / 60_000}:0`, `default:nudge:${at / 60_000}:1`]);
+
+    // a recurring schedule's run on a push queue is announced by the maintenance run that fires it
+    await t.engine.putSchedule({ name: "push-sched", cron: "* * * * *", job: { payload: { s: 1 } } });
+    t.clock.advance(60_000);
+    const beforeSched = published(WORKER).length;
+    const run = Math.floor(t.clock.now() / 60_000) * 60_000;
+    const report = await runMaintenance({ engine: t.engine, redis: t.port, notify: ctx, now: t.clock.now, log: memoryLogger() }, { at: at + 60_000 });
+    expect(report.tick.scheduled).toBe(1);
+    const announced = published(WORKER).slice(beforeSched).filter((r) => JSON.parse(r.body).reason === "enqueued");
+    expect(announced.map((r) => JSON.parse(r.body))).toEqual([{ jobId: `push-sched:${run}`, queue: "default", reason: "enqueued" }]);
+    expect(announced[0]!.headers["upstash-deduplication-id"]).toBe(`push-sched:${run}:push:a0`);
   });
 
   it("reports a QStash API failure as a value and logs it; the callback stays queued and is sent on a later try", async () => {

@@ -190,8 +190,9 @@ export interface TickResult {
   trimmed: number;
   /** Pending entries put back in step with the leases (a missing lease timer re-armed, an orphan dropped). */
   reconciled: number;
-  /** Recurring schedules' runs fired (their jobs enqueued), and those that could not be. */
+  /** Recurring schedules' runs fired (their jobs enqueued: `scheduledJobs`), and those that could not be. */
   scheduled: number;
+  scheduledJobs: Array<{ id: string; queue: string; status: JobStatus; created: boolean }>;
   scheduleFailures: Array<{ name: string; error: string }>;
 }
 
@@ -528,7 +529,7 @@ export class Engine {
    * When a recurring schedule's run has come, fires it (fireSchedules).
    */
   async tick(opts: { trim?: boolean; expire?: boolean; timersPerPass?: number; maxPasses?: number } = {}): Promise<TickResult> {
-    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0, reconciled: 0, scheduled: 0, scheduleFailures: [] };
+    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0, reconciled: 0, scheduled: 0, scheduledJobs: [], scheduleFailures: [] };
     let schedulesDue = false;
     const queueArgs = this.queues.ordered.flatMap((q) => [
       q.name,
@@ -554,6 +555,7 @@ export class Engine {
     if (schedulesDue) {
       const fired = await this.fireSchedules();
       total.scheduled = fired.fired;
+      total.scheduledJobs = fired.jobs;
       total.scheduleFailures = fired.failed;
     }
     return total;

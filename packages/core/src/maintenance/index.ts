@@ -15,7 +15,7 @@
  */
 import type { Engine, QueueStats, TickResult } from "../engine.ts";
 import { deliverCallbacks } from "../notify/callbacks.ts";
-import { notifyDeadLetters, nudgePushQueues, type DeadLetterEntry, type DeliveryReport, type NotifyContext } from "../notify/hooks.ts";
+import { afterEnqueue, notifyDeadLetters, nudgePushQueues, type DeadLetterEntry, type DeliveryReport, type NotifyContext } from "../notify/hooks.ts";
 import { runScript } from "../scripts.ts";
 import type { RedisPort } from "../transports/port.ts";
 import { jsonLineLogger, type StructuredLogger } from "./log.ts";
@@ -151,6 +151,8 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
     }
     const pushQueues = Object.keys(notify.pushQueues);
     if (pushQueues.length > 0) {
+      // recurring schedules' new jobs are announced like any enqueue (the nudge would wait a minute)
+      deliveries.push(...(await afterEnqueue(notify, tick.scheduledJobs)));
       const stats: QueueStats[] = await deps.engine.stats(pushQueues);
       deliveries.push(...(await nudgePushQueues(notify, stats, { at, olderThanMs: opts.pushNudgeAfterMs ?? 60_000 })));
     }
@@ -160,11 +162,12 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
   for (const f of tick.scheduleFailures) {
     log.log({ level: "error", event: "schedule.fire_failed", schedule: f.name, error: f.error });
   }
+  const { scheduledJobs: _announced, ...tickCounts } = tick; // the count is logged, not every job
   log.log({
     level: failed > 0 ? "warn" : "info",
     event: "maintenance.run",
     at: new Date(at).toISOString(),
-    ...tick,
+    ...tickCounts,
     trim,
     consumersRemoved: consumers?.removed.length ?? null,
     consumersKeptWithPending: consumers?.keptWithPending ?? null,
