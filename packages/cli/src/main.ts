@@ -19,6 +19,7 @@ import { z } from "zod";
 import {
   ApiKeyStore,
   AuditLog,
+  auditedCall,
   configFromEnv,
   connect,
   LISTABLE_STATES,
@@ -201,23 +202,18 @@ type Recorder = (e: AuditEvent) => Promise<void>;
  * requests: the outcome is "ok" or the error code. A failure to write the record is reported on
  * stderr; it does not undo or fail the operation, which already happened.
  */
-async function audited<T>(io: CliIo, record: Recorder, action: string, jobId: string | null, fn: () => Promise<T>, details?: (r: T) => Record<string, unknown>): Promise<T> {
-  const write = async (outcome: string, extra?: Record<string, unknown>) => {
-    try {
-      await record({ principal: cliPrincipal(io.env), keyId: null, action, jobId, outcome, status: 0, ...(extra ? { details: extra } : {}) });
-    } catch (e) {
-      io.stderr(`workstream: the audit log was not written: ${e instanceof Error ? e.message : String(e)}\n`);
-    }
-  };
-  let result: T;
-  try {
-    result = await fn();
-  } catch (e) {
-    await write(e instanceof WorkstreamError ? e.code : "error");
-    throw e;
-  }
-  await write("ok", details?.(result));
-  return result;
+function audited<T>(io: CliIo, record: Recorder, action: string, jobId: string | null, fn: () => Promise<T>, details?: (r: T) => Record<string, unknown>): Promise<T> {
+  return auditedCall(
+    {
+      principal: cliPrincipal(io.env),
+      action,
+      jobId,
+      ...(details && { details }),
+      record,
+      onRecordError: (e) => io.stderr(`workstream: the audit log was not written: ${e instanceof Error ? e.message : String(e)}\n`),
+    },
+    fn,
+  );
 }
 
 // ── commands ──────────────────────────────────────────────────────────────────────────────────

@@ -16,10 +16,10 @@ import { connect } from "./transports/connect.ts";
 import type { RedisPort } from "./transports/port.ts";
 import { validate } from "./validate.ts";
 import { WorkerRegistry, type WorkerStats } from "./worker/registry.ts";
-import { AuditLog, type AuditEvent } from "./security/audit.ts";
+import { AuditLog, auditedCall, type AuditEvent } from "./security/audit.ts";
 import { scriptRunner } from "./security/runner.ts";
-import { assertAuthenticEnvelopes, openAll, parseKeyring, sealPaths, sealReplayPayload, type Keyring } from "./security/encryption.ts";
-import { ValidationError, WorkstreamError } from "./errors.ts";
+import { openAll, parseKeyring, sealFields, sealReplayPayload, type Keyring } from "./security/encryption.ts";
+import { ValidationError } from "./errors.ts";
 
 /** The keyring variable, as the API and the worker read it. */
 const ENCRYPTION_KEYS_ENV = "WORKSTREAM_ENCRYPTION_KEYS";
@@ -137,8 +137,7 @@ export class Queue {
   /** The request as stored: its sensitive paths sealed (refused without a keyring). */
   private sealed(input: SealableEnqueueInput): EnqueueRequestInput {
     const { sensitive = [], ...req } = input;
-    assertAuthenticEnvelopes(req.payload, this.keyring, "payload");
-    return sealPaths(req, sensitive, this.keyring, ["payload"]) as EnqueueRequestInput;
+    return sealFields(req as EnqueueRequestInput, ["payload"], sensitive, this.keyring);
   }
 
   /**
@@ -178,9 +177,7 @@ export class Queue {
     const { sensitive = [], ...delivery } = options;
     return this.audited("enqueue", (r) => r.id, () => {
       const wo = validate(WorkOrderMessage.strict(), workOrder, "workOrder");
-      assertAuthenticEnvelopes(wo.payload, this.keyring, "payload");
-      assertAuthenticEnvelopes(wo.metadata, this.keyring, "metadata");
-      const sealed = sealPaths(wo, sensitive, this.keyring, ["payload", "metadata"]) as typeof wo;
+      const sealed = sealFields(wo, ["payload", "metadata"], sensitive, this.keyring);
       return this.engine.enqueue(workOrderRequest(sealed, validate(WorkOrderOptions, delivery, "options")));
     }, (r) => ({ created: r.created, workOrder: true }));
   }
@@ -197,9 +194,7 @@ export class Queue {
   putSchedule(input: ScheduleInput & { sensitive?: readonly string[] }): Promise<{ schedule: Schedule; created: boolean }> {
     return this.audited("schedulesPut", null, () => {
       const { sensitive = [], ...rest } = input;
-      assertAuthenticEnvelopes(rest.job.payload, this.keyring, "job.payload");
-      const job = sealPaths(rest.job as Record<string, unknown>, sensitive, this.keyring, ["payload"]) as ScheduleInput["job"];
-      return this.engine.putSchedule({ ...rest, job });
+      return this.engine.putSchedule({ ...rest, job: sealFields(rest.job, ["payload"], sensitive, this.keyring, "job") });
     }, (r) => ({ name: r.schedule.name, cron: r.schedule.cron, created: r.created }));
   }
 
@@ -408,7 +403,7 @@ export class Queue {
    * Runs a state-changing call and, with `audit` set, records it: "ok" with `details`, or the error
    * code the caller got (the error is rethrown). Without `audit`, just the call.
    */
-  private async audited<T>(
+  private audited<T>(
     action: string,
     jobId: string | null | ((r: T) => string | null),
     fn: () => Promise<T>,
@@ -416,23 +411,10 @@ export class Queue {
   ): Promise<T> {
     const audit = this.audit;
     if (!audit) return fn();
-    const write = async (outcome: string, id: string | null, extra?: Record<string, unknown>) => {
-      const event: AuditEvent = { principal: audit.principal, keyId: null, action, jobId: id, outcome, status: 0, ...(extra ? { details: extra } : {}) };
-      try {
-        await this.recordAudit(event);
-      } catch (e) {
-        (audit.onError ?? defaultAuditError)(e, event);
-      }
-    };
-    let result: T;
-    try {
-      result = await fn();
-    } catch (e) {
-      await write(e instanceof WorkstreamError ? e.code : "error", typeof jobId === "function" ? null : jobId);
-      throw e;
-    }
-    await write("ok", typeof jobId === "function" ? jobId(result) : jobId, details?.(result));
-    return result;
+    return auditedCall(
+      { principal: audit.principal, action, jobId, ...(details && { details }), record: (e) => this.recordAudit(e), onRecordError: audit.onError ?? defaultAuditError },
+      fn,
+    );
   }
 
   /**

@@ -11,7 +11,7 @@ import { RequestNotFoundError } from "../requests.ts";
 import type { Job } from "../job.ts";
 import type { ApiKeyStore, AuthPrincipal, Role } from "../security/api-keys.ts";
 import type { AuditLog } from "../security/audit.ts";
-import { assertAuthenticEnvelopes, openAll, sealPaths, sealReplayPayload, type Keyring } from "../security/encryption.ts";
+import { openAll, sealFields, sealReplayPayload, type Keyring } from "../security/encryption.ts";
 import { validate } from "../validate.ts";
 import * as S from "./schemas.ts";
 
@@ -151,14 +151,10 @@ export function parseEnqueueItem(raw: unknown, where: string, keyring: Keyring |
     if (isWorkOrder) {
       const { sensitive = [], ...body } = validate(S.WorkOrderEnqueueBody, raw, where);
       const { message: wo, options } = splitWorkOrderOptions(body);
-      assertAuthenticEnvelopes(wo.payload, keyring, `${where}.payload`);
-      assertAuthenticEnvelopes(wo.metadata, keyring, `${where}.metadata`);
-      const sealed = sealPaths(wo, sensitive, keyring, ["payload", "metadata"]) as typeof wo;
-      return workOrderRequest(sealed, options);
+      return workOrderRequest(sealFields(wo, ["payload", "metadata"], sensitive, keyring, where), options);
     }
     const { sensitive = [], ...req } = validate(S.GenericEnqueueBody, raw, where);
-    assertAuthenticEnvelopes(req.payload, keyring, `${where}.payload`);
-    return sealPaths(req, sensitive, keyring, ["payload"]) as EnqueueRequestInput;
+    return sealFields(req as EnqueueRequestInput, ["payload"], sensitive, keyring, where);
   } catch (e) {
     // sealPaths/assert name paths relative to the item; prefix them with where the item is
     if (e instanceof Error && "code" in e && e.code === "validation_error" && !e.message.startsWith(where)) {
@@ -324,9 +320,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     errors: [...AUTH_ERRORS, ...BODY_ERRORS, "unknown_queue", "encryption_unavailable"],
     async run(ctx, { body }) {
       const { sensitive = [], ...input } = body;
-      assertAuthenticEnvelopes(input.job.payload, ctx.keyring, "body.job.payload");
-      const job = sealPaths(input.job, sensitive, ctx.keyring, ["payload"]) as typeof input.job;
-      const r = await ctx.engine.putSchedule({ ...input, job });
+      const r = await ctx.engine.putSchedule({ ...input, job: sealFields(input.job, ["payload"], sensitive, ctx.keyring, "body.job") });
       return { status: r.created ? 201 : 200, body: r, details: { name: r.schedule.name, cron: r.schedule.cron } };
     },
   }),
@@ -626,9 +620,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     async run(ctx, { body }) {
       let opts: { payload?: unknown } = {};
       if (body.payload !== undefined) {
-        assertAuthenticEnvelopes(body.payload, ctx.keyring, "body.payload");
         const current = body.sensitive === undefined ? await ctx.engine.getJob(body.ids[0]!).catch(() => null) : null;
-        opts = { payload: sealReplayPayload(current?.payload, body.payload, body.sensitive, ctx.keyring) };
+        opts = { payload: sealReplayPayload(current?.payload, body.payload, body.sensitive, ctx.keyring, "body") };
       }
       const results = await ctx.engine.dlqReplay(body.ids, opts);
       return {

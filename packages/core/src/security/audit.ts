@@ -4,6 +4,7 @@
  * `maxEntries` (XADD MAXLEN ~), so it stays bounded however busy the queue is. Admins read it.
  */
 import { z } from "zod";
+import { WorkstreamError } from "../errors.ts";
 import type { KeySpace } from "../keys.ts";
 import { luaList, pairsToRecord, type ScriptRunner } from "./runner.ts";
 
@@ -105,4 +106,42 @@ export class AuditLog {
       nextCursor: reply.next || null,
     };
   }
+}
+
+/** Who records an audited call, and where a failed audit write goes. */
+export interface AuditedCallOptions<T> {
+  principal: string;
+  action: string;
+  /** The job concerned; a function of the result when only the call knows it (a generated id). */
+  jobId: string | null | ((result: T) => string | null);
+  /** Small structured extras from the result. */
+  details?: (result: T) => Record<string, unknown>;
+  record: (event: AuditEvent) => Promise<void>;
+  /** The call keeps its result when the audit write fails: report it here. */
+  onRecordError: (error: unknown, event: AuditEvent) => void;
+}
+
+/**
+ * Runs a state-changing call made outside the HTTP API (SDK, CLI) and records it as the API records
+ * its requests: outcome "ok" with `details`, or the error code the caller got (the error is
+ * rethrown), status 0, no key id.
+ */
+export async function auditedCall<T>(opts: AuditedCallOptions<T>, fn: () => Promise<T>): Promise<T> {
+  const write = async (outcome: string, jobId: string | null, details?: Record<string, unknown>) => {
+    const event: AuditEvent = { principal: opts.principal, keyId: null, action: opts.action, jobId, outcome, status: 0, ...(details ? { details } : {}) };
+    try {
+      await opts.record(event);
+    } catch (e) {
+      opts.onRecordError(e, event);
+    }
+  };
+  let result: T;
+  try {
+    result = await fn();
+  } catch (e) {
+    await write(e instanceof WorkstreamError ? e.code : "error", typeof opts.jobId === "function" ? null : opts.jobId);
+    throw e;
+  }
+  await write("ok", typeof opts.jobId === "function" ? opts.jobId(result) : opts.jobId, opts.details?.(result));
+  return result;
 }

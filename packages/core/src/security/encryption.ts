@@ -187,14 +187,24 @@ export function assertAuthenticEnvelopes(root: unknown, ring: Keyring | null, wh
 }
 
 /**
+ * A request's fields as they may be stored: refuses envelopes under `roots` that this deployment
+ * did not make (named `<where>.<root>.…`), then seals the `sensitive` paths. Refused without a
+ * keyring when there is anything to seal.
+ */
+export function sealFields<T extends object>(root: T, roots: readonly string[], sensitive: readonly string[], ring: Keyring | null, where = ""): T {
+  for (const r of roots) assertAuthenticEnvelopes((root as Record<string, unknown>)[r], ring, where ? `${where}.${r}` : r);
+  return sealPaths(root as Record<string, unknown>, sensitive, ring, roots) as T;
+}
+
+/**
  * An edited payload for a DLQ replay, as it may be stored: refuses envelopes this deployment did
  * not make, then seals `sensitive` (paths into `{payload}`) or, by default, every path that was
  * sealed in the stored payload and is still in the edit — so a payload read decrypted, edited and
  * replayed goes back to Redis encrypted where it was before. Without a keyring such paths are
  * refused (EncryptionUnavailableError), never stored in clear.
  */
-export function sealReplayPayload(stored: unknown, edited: unknown, sensitive: readonly string[] | undefined, ring: Keyring | null): unknown {
-  assertAuthenticEnvelopes(edited, ring, "payload");
+export function sealReplayPayload(stored: unknown, edited: unknown, sensitive: readonly string[] | undefined, ring: Keyring | null, where = ""): unknown {
+  assertAuthenticEnvelopes(edited, ring, where ? `${where}.payload` : "payload");
   const paths = sensitive ?? sealedPaths(stored).filter((p) => hasPath(edited, p.split("."))).map((p) => `payload.${p}`);
   return sealPaths({ payload: edited }, paths, ring, ["payload"])["payload"];
 }
