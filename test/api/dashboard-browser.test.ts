@@ -69,6 +69,16 @@ function inPage<T = unknown>(page: Page, expression: string): Promise<T> {
   return page.evaluate(expression) as Promise<T>;
 }
 
+/** Opens the dashboard in a new page, runs `use` on it, and closes the page whatever happens. */
+async function withDashboard(use: (page: Page, trouble: Trouble) => Promise<void>): Promise<void> {
+  const { page, trouble } = await openDashboard();
+  try {
+    await use(page, trouble);
+  } finally {
+    await page.close();
+  }
+}
+
 async function signIn(page: Page, key: string): Promise<void> {
   await page.fill("#key-input", key);
   await page.click("#key-form button[type=submit]");
@@ -137,8 +147,7 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
   });
 
   it("runs under its CSP: signs in, shows queues and workers, no violation, no error", async () => {
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await expect.poll(() => page.isVisible("#key-panel")).toBe(true);
       expect(await page.isVisible("#tabs")).toBe(false);
       await signIn(page, K.admin);
@@ -160,16 +169,13 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       await inPage(page, `document.getElementById("workers").insertAdjacentHTML("beforeend", '<img id="probe" src="/x.png" onerror="window.__ran = 1">')`);
       await expect.poll(() => inPage<string[]>(page, "window.__violations")).toEqual(expect.arrayContaining([expect.stringMatching(/^img-src /), expect.stringMatching(/^script-src-attr /)]));
       expect(await inPage(page, "window.__ran === undefined")).toBe(true);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("keeps the key out of URLs and storage other than this tab's session", async () => {
-    const { page, trouble } = await openDashboard();
-    const urls: string[] = [];
-    page.on("request", (r) => urls.push(r.url()));
-    try {
+    await withDashboard(async (page, trouble) => {
+      const urls: string[] = [];
+      page.on("request", (r) => urls.push(r.url()));
       await signIn(page, K.controller);
       await page.waitForSelector("#queues table");
       const secret = K.controller.split("_").slice(2).join("_"); // ws_<id>_<secret>; the secret may hold "_"
@@ -180,14 +186,11 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       expect(await inPage(page, "localStorage.length")).toBe(0);
       expect(await inPage(page, "document.cookie")).toBe("");
       await expectClean(page, trouble);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("lists a queue's jobs from the queues table's counts, pages them and opens one", async () => {
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await signIn(page, K.controller);
       await page.waitForSelector("#queues table");
       await page.click('#queues button[data-action="jobs-queue"][data-queue="default"][data-state="pending"]');
@@ -206,20 +209,17 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       await page.waitForSelector("#job .job");
       expect(await page.locator("#job h3 code").textContent()).toBe("web-dead");
       await expectClean(page, trouble);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("pages a long list, following the list it started on even when the form changed since", async () => {
     const jobs = Array.from({ length: 52 }, (_, i) => ({ id: `bulk-${String(i).padStart(2, "0")}`, queue: "low_priority", payload: {} }));
     expect((await call("enqueueBatch", { key: K.producer, body: { jobs } })).status).toBe(201);
-    const { page, trouble } = await openDashboard();
-    const lists: string[] = [];
-    page.on("request", (r) => {
-      if (r.url().includes("/v1/jobs?")) lists.push(new URL(r.url()).searchParams.get("state") ?? "");
-    });
-    try {
+    await withDashboard(async (page, trouble) => {
+      const lists: string[] = [];
+      page.on("request", (r) => {
+        if (r.url().includes("/v1/jobs?")) lists.push(new URL(r.url()).searchParams.get("state") ?? "");
+      });
       await signIn(page, K.controller);
       await page.click('#tabs button[data-tab="jobs"]');
       await page.fill('#jobs-filters input[name="queue"]', "low_priority");
@@ -233,14 +233,11 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       await expect.poll(() => page.locator("#jobs tbody tr").count()).toBe(50);
       expect(lists).toEqual(["pending", "pending", "pending"]);
       await expectClean(page, trouble);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("looks up a job and shows hostile payload and type as text", async () => {
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await signIn(page, K.controller);
       await page.click('#tabs button[data-tab="jobs"]');
       await page.fill("#job-id", "web-pending");
@@ -254,14 +251,11 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       await expect.poll(() => page.locator("#job-status").textContent()).toMatch(/^job_not_found: /);
       expect(await page.locator("#job").innerHTML()).toBe("");
       await expectClean(page, trouble, [404]);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("lists the dead letter with its hostile error as text, inspects it and replays it", async () => {
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await signIn(page, K.admin); // purging needs admin
       await page.waitForSelector("#queues table");
       // the queues table's DLQ count links to the DLQ view filtered by that queue
@@ -292,14 +286,11 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       expect(await page.locator("#dlq").textContent()).toContain("No dead-lettered jobs match these filters.");
       expect((await call("dlqShow", { key: K.controller, params: { id: "web-dead2" } })).status).toBe(404);
       await expectClean(page, trouble);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("cancels a job after asking, and says so over the reloaded record", async () => {
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await signIn(page, K.admin); // cancelling needs producer or admin
       await page.click('#tabs button[data-tab="jobs"]');
       await page.fill("#job-id", "web-cancel");
@@ -311,15 +302,12 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       expect(trouble.dialogs).toEqual(["confirm: Cancel job web-cancel?"]);
       expect((await call("getJob", { key: K.controller, params: { id: "web-cancel" } })).body.status).toBe("cancelled");
       await expectClean(page, trouble);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("shows recurring schedules under the queues and deletes one after asking", async () => {
     expect((await call("schedulesPut", { key: K.producer, body: { name: "web-nightly", cron: "0 2 * * *", job: { type: `report${H}`, payload: {} } } })).status).toBe(201);
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await signIn(page, K.admin);
       const row = page.locator("#schedules tbody tr");
       await row.first().waitFor();
@@ -330,14 +318,11 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
       expect(trouble.dialogs).toEqual(["confirm: Delete the recurring schedule web-nightly? Jobs it already enqueued stay."]);
       expect((await call("schedulesList", { key: K.producer })).body.schedules).toEqual([]);
       await expectClean(page, trouble);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("answers a worker's question from its form", async () => {
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await signIn(page, K.controller);
       await page.click('#tabs button[data-tab="questions"]');
       const card = page.locator("#questions article.question");
@@ -355,22 +340,17 @@ describe.skipIf(!executablePath)("the dashboard in Chromium", () => {
         response: { response_type: "instruction", message: "Use main", instructions: ["rebase first", "run the tests"], generated_by: "human" },
       });
       await expectClean(page, trouble);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("refuses a bad key and signs out, keeping nothing", async () => {
-    const { page, trouble } = await openDashboard();
-    try {
+    await withDashboard(async (page, trouble) => {
       await signIn(page, "ws_abcd1234_" + "x".repeat(43));
       await expect.poll(() => page.locator("#key-status").textContent()).toMatch(/^unauthorized: /);
       expect(await page.isVisible("#key-panel")).toBe(true);
       expect(await inPage(page, 'sessionStorage.getItem("workstream.apiKey")')).toBeNull();
       expect(trouble.errors.length).toBeGreaterThan(0); // the refused /v1/stats
       await expectClean(page, trouble, [401]);
-    } finally {
-      await page.close();
-    }
+    });
   });
 });

@@ -157,7 +157,7 @@ describe("QStash delivery", () => {
     const beforeSched = published(WORKER).length;
     const run = Math.floor(t.clock.now() / 60_000) * 60_000;
     const report = await runMaintenance({ engine: t.engine, redis: t.port, notify: ctx, now: t.clock.now, log: memoryLogger() }, { at: at + 60_000 });
-    expect(report.tick.scheduled).toBe(1);
+    expect(report.tick.scheduled).toHaveLength(1);
     const announced = published(WORKER).slice(beforeSched).filter((r) => JSON.parse(r.body).reason === "enqueued");
     expect(announced.map((r) => JSON.parse(r.body))).toEqual([{ jobId: `push-sched:${run}`, queue: "default", reason: "enqueued" }]);
     expect(announced[0]!.headers["upstash-deduplication-id"]).toBe(`push-sched:${run}:push:a0`);

@@ -28,7 +28,7 @@ import type { ScriptName } from "./lua/scripts.generated.ts";
 import type { BlockingRedisPort, RedisPort } from "./transports/port.ts";
 import type { EngineContext } from "./context.ts";
 import { listJobs, type JobPage, type ListJobsOptions } from "./jobs-list.ts";
-import { deleteSchedule, fireSchedules, getSchedule, listSchedules, putSchedule, type FireReport, type Schedule, type ScheduleInput } from "./schedules.ts";
+import { deleteSchedule, fireSchedules, getSchedule, listSchedules, putSchedule, type FireReport, type Schedule, type ScheduledJob, type ScheduleInput } from "./schedules.ts";
 import { dlqGet, dlqList, dlqPurge, dlqPurgeAll, dlqReplay, type DlqListOptions, type DlqPage, type ReplayOutcome } from "./dlq.ts";
 import { answerRequest, askQuestion, getAnswer, listRequests, waitForAnswer, type AnswerInput, type AskInput, type RequestStatus, type RequestView } from "./requests.ts";
 import type { ControllerResponseMessage, WorkerRequestMessage } from "./messages.ts";
@@ -190,9 +190,8 @@ export interface TickResult {
   trimmed: number;
   /** Pending entries put back in step with the leases (a missing lease timer re-armed, an orphan dropped). */
   reconciled: number;
-  /** Recurring schedules' runs fired (their jobs enqueued: `scheduledJobs`), and those that could not be. */
-  scheduled: number;
-  scheduledJobs: Array<{ id: string; queue: string; status: JobStatus; created: boolean }>;
+  /** The jobs recurring schedules' runs enqueued, and the schedules that could not fire. */
+  scheduled: ScheduledJob[];
   scheduleFailures: Array<{ name: string; error: string }>;
 }
 
@@ -529,7 +528,7 @@ export class Engine {
    * When a recurring schedule's run has come, fires it (fireSchedules).
    */
   async tick(opts: { trim?: boolean; expire?: boolean; timersPerPass?: number; maxPasses?: number } = {}): Promise<TickResult> {
-    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0, reconciled: 0, scheduled: 0, scheduledJobs: [], scheduleFailures: [] };
+    const total: TickResult = { reclaimed: 0, promoted: 0, expired: 0, trimmed: 0, reconciled: 0, scheduled: [], scheduleFailures: [] };
     let schedulesDue = false;
     const queueArgs = this.queues.ordered.flatMap((q) => [
       q.name,
@@ -554,8 +553,7 @@ export class Engine {
     }
     if (schedulesDue) {
       const fired = await this.fireSchedules();
-      total.scheduled = fired.fired;
-      total.scheduledJobs = fired.jobs;
+      total.scheduled = fired.jobs;
       total.scheduleFailures = fired.failed;
     }
     return total;

@@ -147,11 +147,16 @@ export async function deleteSchedule(ctx: EngineContext, name: string): Promise<
   if (existed !== 1) throw new ScheduleNotFoundError(name);
 }
 
+/** A job a recurring schedule's run enqueued. */
+export interface ScheduledJob {
+  id: string;
+  queue: string;
+  status: JobStatus;
+}
+
 export interface FireReport {
-  /** Runs whose job was enqueued now. */
-  fired: number;
-  /** Those jobs (for push-mode announcements). */
-  jobs: Array<{ id: string; queue: string; status: JobStatus; created: boolean }>;
+  /** The jobs of the runs fired now (for push-mode announcements). */
+  jobs: ScheduledJob[];
   /** Runs some other firer handled first, or whose job already existed. */
   skipped: number;
   /** Runs whose job could not be enqueued (logged by the caller; tried again in SCHEDULE_RETRY_MS). */
@@ -167,7 +172,7 @@ export const SCHEDULE_RETRY_MS = 60_000;
  */
 export async function fireSchedules(ctx: EngineContext, toArgs: (job: EnqueueRequestInput) => Array<string | number>, max = 100): Promise<FireReport> {
   const now = ctx.now();
-  const report: FireReport = { fired: 0, skipped: 0, jobs: [], failed: [] };
+  const report: FireReport = { jobs: [], skipped: 0, failed: [] };
   for (const due of readList(await ctx.runRaw("schedule_list", ["due", max]))) {
     if (due.stored === null) {
       await ctx.runRaw("schedule_delete", [due.name]); // an index entry without its schedule
@@ -194,12 +199,8 @@ export async function fireSchedules(ctx: EngineContext, toArgs: (job: EnqueueReq
     const reply = await ctx.runRaw("schedule_fire", [due.name, due.due, fire.run, fire.following, ...fire.args]);
     if (!Array.isArray(reply)) throw new Error("schedule_fire replied with an unexpected shape");
     if (reply[0] === "fired") {
-      if (Number(reply[2]) === 1) {
-        report.fired++;
-        report.jobs.push({ id: `${due.name}:${fire.run}`, queue: String(reply[3]), status: JobStatus.parse(reply[1]), created: true });
-      } else {
-        report.skipped++;
-      }
+      if (Number(reply[2]) === 1) report.jobs.push({ id: `${due.name}:${fire.run}`, queue: String(reply[3]), status: JobStatus.parse(reply[1]) });
+      else report.skipped++;
     } else if (reply[0] === "stale") {
       report.skipped++;
     } else {

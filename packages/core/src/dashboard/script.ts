@@ -535,12 +535,15 @@ var WorkstreamDashboard = (function () {
         say("jobs-status", e.message, true);
       });
     }
-    /** A new list from the form's queue and state, first page. */
-    function listJobsFromForm() {
-      state.jobsFilters = readJobsFilters();
+    function firstJobsPage() {
       state.jobsCursor = null;
       state.jobsCursors = [];
       loadJobs();
+    }
+    /** A new list from the form's queue and state, first page. */
+    function listJobsFromForm() {
+      state.jobsFilters = readJobsFilters();
+      firstJobsPage();
     }
 
     function readDlqFilters() {
@@ -622,11 +625,7 @@ var WorkstreamDashboard = (function () {
         state.jobsCursors.push(state.jobsCursor);
         state.jobsCursor = state.jobsPage.nextCursor;
         loadJobs();
-      } else if (action === "jobs-first") {
-        state.jobsCursor = null;
-        state.jobsCursors = [];
-        loadJobs();
-      }
+      } else if (action === "jobs-first") firstJobsPage();
       else if (action === "open-job") {
         showTab("jobs");
         loadJob(id);

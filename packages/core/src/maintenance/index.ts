@@ -152,7 +152,7 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
     const pushQueues = Object.keys(notify.pushQueues);
     if (pushQueues.length > 0) {
       // recurring schedules' new jobs are announced like any enqueue (the nudge would wait a minute)
-      deliveries.push(...(await afterEnqueue(notify, tick.scheduledJobs)));
+      deliveries.push(...(await afterEnqueue(notify, tick.scheduled.map((j) => ({ ...j, created: true })))));
       const stats: QueueStats[] = await deps.engine.stats(pushQueues);
       deliveries.push(...(await nudgePushQueues(notify, stats, { at, olderThanMs: opts.pushNudgeAfterMs ?? 60_000 })));
     }
@@ -162,7 +162,7 @@ export async function runMaintenance(deps: MaintenanceDeps, opts: MaintenanceOpt
   for (const f of tick.scheduleFailures) {
     log.log({ level: "error", event: "schedule.fire_failed", schedule: f.name, error: f.error });
   }
-  const { scheduledJobs: _announced, ...tickCounts } = tick; // the count is logged, not every job
+  const tickCounts = { ...tick, scheduled: tick.scheduled.length }; // the count is logged, not every job
   log.log({
     level: failed > 0 ? "warn" : "info",
     event: "maintenance.run",
